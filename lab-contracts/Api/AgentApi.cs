@@ -1,0 +1,108 @@
+namespace Redox.Lab.Contracts.Api;
+
+// Wire types of the agent <-> server protocol. The routes and their semantics are in API.md beside this file.
+// JSON uses camelCase names (System.Text.Json web defaults) and enums as their names (camelCase strings).
+
+/// <summary>A machine an agent can boot kernels on.</summary>
+/// <param name="Name">Unique within the agent, e.g. <c>qemu-0</c>.</param>
+/// <param name="Driver">The driver kind: <c>qemu</c>, later <c>pxe</c>.</param>
+/// <param name="Tags">What pipelines can ask for (<c>qemu</c>, <c>x86_64</c>, <c>smp</c>...).</param>
+/// <param name="Cpus">CPUs (for QEMU: the default <c>-smp</c>; a pipeline may ask for another count).</param>
+/// <param name="MemoryMiB">Memory in MiB (for QEMU: the default <c>-m</c>).</param>
+public sealed record MachineInfo(string Name, string Driver, IReadOnlyList<string> Tags, int Cpus, int MemoryMiB);
+
+/// <summary>POST /api/agents/enrol: an agent presents the lab's enrolment secret once.</summary>
+public sealed record EnrolRequest(string Name, string Secret, IReadOnlyList<MachineInfo> Machines, string? Version = null);
+
+/// <summary>The agent's own token; the server keeps only its SHA-256.</summary>
+public sealed record EnrolResponse(Guid AgentId, string Token);
+
+/// <summary>PUT /api/agent/machines: the agent's current machines (after a restart or a config change).</summary>
+public sealed record MachinesUpdate(IReadOnlyList<MachineInfo> Machines);
+
+/// <summary>GET /api/agent/jobs/next: one job for one of the agent's machines.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="RunId">The run it belongs to.</param>
+/// <param name="Repository">A git URL or local path the agent can clone.</param>
+/// <param name="Commit">The full commit id to check out.</param>
+/// <param name="PipelinePath">The pipeline file's path inside the repository.</param>
+/// <param name="PipelineYaml">The pipeline file's text at that commit, as the server validated it.</param>
+/// <param name="Variant">The pipeline variant this job builds and boots (<c>default</c> without variants).</param>
+/// <param name="MachineName">Which of the agent's machines to boot on.</param>
+/// <param name="LeaseSeconds">Heartbeat at least this often, or the job is failed as agent-lost.</param>
+public sealed record JobAssignment(
+    Guid JobId,
+    Guid RunId,
+    string Repository,
+    string Commit,
+    string PipelinePath,
+    string PipelineYaml,
+    string Variant,
+    string MachineName,
+    int LeaseSeconds);
+
+/// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
+/// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>
+public sealed record HeartbeatResponse(bool Continue);
+
+/// <summary>One console line as the agent received it.</summary>
+/// <param name="Boot">Boot index within the job (0-based); -1 for build output.</param>
+/// <param name="HostTime">UTC time the line's last byte arrived at the agent.</param>
+/// <param name="Text">The line without its newline (non-UTF-8 bytes as U+FFFD).</param>
+public sealed record ConsoleLine(int Boot, DateTimeOffset HostTime, string Text);
+
+/// <summary>POST /api/agent/jobs/{id}/console: lines from index <paramref name="Offset"/> on (0-based, per job).</summary>
+public sealed record ConsoleChunk(long Offset, IReadOnlyList<ConsoleLine> Lines);
+
+/// <summary>How many console lines the server holds for the job: the next offset to send.</summary>
+public sealed record ConsoleAck(long NextOffset);
+
+/// <summary>A boot stage as measured.</summary>
+/// <param name="Name">Stage name from the pipeline (or the marker when the pipeline names none).</param>
+/// <param name="Source"><c>marker</c> or <c>regex</c>.</param>
+/// <param name="KernelNs">Kernel time since the kernel's TSC base, when the kernel announced its TSC.</param>
+/// <param name="HostNs">Host time since the machine was powered on (the boot's start).</param>
+public sealed record StageReport(string Name, string Source, long? KernelNs, long HostNs);
+
+/// <summary>A metric marker.</summary>
+public sealed record MetricReport(string Name, double Value, string Unit, long Samples, string Stat);
+
+/// <summary>A test marker.</summary>
+public sealed record TestReport(string Name, string Result, string? Detail);
+
+/// <summary>A finding marker: a correctness problem the kernel detected.</summary>
+/// <param name="Kind">e.g. <c>double-free</c>, <c>page-fault</c>.</param>
+/// <param name="Fields">All the marker's keys and values (decoded), including <c>bt</c> when present.</param>
+/// <param name="Line">Console line index (per job) of the marker.</param>
+public sealed record FindingReport(string Kind, IReadOnlyDictionary<string, string> Fields, long Line);
+
+/// <summary>POST /api/agent/jobs/{id}/boots/{index}: the measured result of one boot (idempotent by index).</summary>
+public sealed record BootReport(
+    int Index,
+    Outcome Outcome,
+    string? Detail,
+    DateTimeOffset StartedAt,
+    DateTimeOffset EndedAt,
+    long? TscHz,
+    IReadOnlyList<StageReport> Stages,
+    IReadOnlyList<MetricReport> Metrics,
+    IReadOnlyList<TestReport> Tests,
+    IReadOnlyList<FindingReport> Findings,
+    int CorruptMarkers,
+    string? Profile = null);
+
+/// <summary>POST /api/agent/jobs/{id}/complete: the job's end (idempotent).</summary>
+public sealed record JobCompletion(Outcome Outcome, string? Detail);
+
+/// <summary>POST /api/runs: "push a branch".</summary>
+/// <param name="Repository">A git URL or a path on the server's machine.</param>
+/// <param name="Branch">Branch to resolve to a commit (when <paramref name="Commit"/> is null).</param>
+/// <param name="Commit">A commit id (full or abbreviated) to test as is.</param>
+/// <param name="Pipeline">The pipeline file's path in the repository.</param>
+public sealed record PushRequest(string Repository, string? Branch = null, string? Commit = null, string Pipeline = "pipelines/redox-reference.yaml");
+
+/// <summary>The run created for a push.</summary>
+public sealed record PushResponse(Guid RunId, string Commit, string Url);
+
+/// <summary>An API error (RFC 7807 problem details carry the same).</summary>
+public sealed record ApiError(string Error, string? Detail = null);

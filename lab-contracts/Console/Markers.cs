@@ -1,0 +1,55 @@
+namespace Redox.Lab.Contracts.Console;
+
+/// <summary>A valid console-protocol marker (see PROTOCOL.md). <see cref="Fields"/> holds every key, decoded.</summary>
+public abstract record Marker(string Type, IReadOnlyDictionary<string, string> Fields);
+
+/// <summary><c>hello</c>: who is speaking.</summary>
+public sealed record HelloMarker(int Proto, string? Kernel, string? Version, string? Variant, IReadOnlyDictionary<string, string> Fields) : Marker("hello", Fields);
+
+/// <summary><c>tsc</c>: TSC frequency and time zero.</summary>
+public sealed record TscMarker(long Hz, ulong Base, IReadOnlyDictionary<string, string> Fields) : Marker("tsc", Fields);
+
+/// <summary><c>stage</c>: a boot stage was reached.</summary>
+public sealed record StageMarker(string Name, ulong? Tsc, IReadOnlyDictionary<string, string> Fields) : Marker("stage", Fields);
+
+/// <summary><c>metric</c>: a measurement.</summary>
+public sealed record MetricMarker(string Name, double Value, string Unit, long Samples, string Stat, IReadOnlyDictionary<string, string> Fields) : Marker("metric", Fields);
+
+/// <summary><c>test</c>: a verdict; <see cref="Result"/> is pass, fail or skip.</summary>
+public sealed record TestMarker(string Name, string Result, string? Detail, IReadOnlyDictionary<string, string> Fields) : Marker("test", Fields);
+
+/// <summary><c>finding</c>: a correctness problem; <see cref="Backtrace"/> is parsed from <c>bt</c>.</summary>
+public sealed record FindingMarker(string Kind, IReadOnlyList<ulong> Backtrace, IReadOnlyDictionary<string, string> Fields) : Marker("finding", Fields);
+
+/// <summary><c>profile-begin</c>.</summary>
+public sealed record ProfileBeginMarker(string Format, IReadOnlyDictionary<string, string> Fields) : Marker("profile-begin", Fields);
+
+/// <summary><c>profile-end</c>.</summary>
+public sealed record ProfileEndMarker(long Lines, long? Samples, long? Dropped, IReadOnlyDictionary<string, string> Fields) : Marker("profile-end", Fields);
+
+/// <summary><c>end</c>: the run is over; <see cref="Status"/> is pass, fail or panic.</summary>
+public sealed record EndMarker(string Status, long? Code, IReadOnlyDictionary<string, string> Fields) : Marker("end", Fields);
+
+/// <summary>A well-formed marker of a type this version does not know: kept, not used.</summary>
+public sealed record UnknownMarker(string MarkerType, IReadOnlyDictionary<string, string> Fields) : Marker(MarkerType, Fields);
+
+/// <summary>What one console line holds.</summary>
+public enum MarkerParseStatus
+{
+    /// <summary>No <c>@@LAB </c> in the line.</summary>
+    NoMarker,
+    /// <summary>A valid marker.</summary>
+    Valid,
+    /// <summary>A marker whose checksum or fields are wrong: count it, never use it.</summary>
+    Corrupt,
+}
+
+/// <summary>Result of parsing one line.</summary>
+/// <param name="Status">What the line held.</param>
+/// <param name="Marker">The marker when <see cref="MarkerParseStatus.Valid"/>.</param>
+/// <param name="Error">Why it is corrupt, when <see cref="MarkerParseStatus.Corrupt"/>.</param>
+/// <param name="Offset">Byte offset of <c>@@LAB</c> in the line (-1 when none).</param>
+public readonly record struct MarkerParseResult(MarkerParseStatus Status, Marker? Marker, string? Error, int Offset)
+{
+    public static MarkerParseResult None => new(MarkerParseStatus.NoMarker, null, null, -1);
+}
