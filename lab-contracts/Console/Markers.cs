@@ -51,5 +51,15 @@ public enum MarkerParseStatus
 /// <param name="Offset">Byte offset of <c>@@LAB</c> in the line (-1 when none).</param>
 public readonly record struct MarkerParseResult(MarkerParseStatus Status, Marker? Marker, string? Error, int Offset)
 {
+    /// <summary>The result for a line without a marker.</summary>
     public static MarkerParseResult None => new(MarkerParseStatus.NoMarker, null, null, -1);
+
+    internal static MarkerParseResult Corrupt(string error, int offset) => new(MarkerParseStatus.Corrupt, null, error, offset);
+
+    internal static MarkerParseResult Valid(Marker marker, int offset) => new(MarkerParseStatus.Valid, marker, null, offset);
 }
+
+/// <summary>A corrupt marker seen during a boot: counted and shown, never used.</summary>
+/// <param name="Line">Console line index (per job) of the marker.</param>
+/// <param name="Error">Why it is corrupt, as <see cref="ConsoleMarkerParser"/> said.</param>
+public sealed record CorruptMarkerInfo(long Line, string Error);

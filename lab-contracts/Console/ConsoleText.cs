@@ -1,0 +1,34 @@
+using System.Text;
+
+namespace Redox.Lab.Contracts.Console;
+
+/// <summary>Tells readable console text from line noise (a wrong baud rate, a machine writing random memory).</summary>
+internal static class ConsoleText
+{
+    /// <summary>
+    /// A line is readable when it has something besides white space and at most half of its bytes
+    /// are unprintable: control bytes other than tab, and bytes that are not valid UTF-8.
+    /// </summary>
+    public static bool IsReadable(ReadOnlySpan<byte> line)
+    {
+        int unprintable = 0;
+        bool visible = false;
+        var rest = line;
+        while (!rest.IsEmpty)
+        {
+            var status = Rune.DecodeFromUtf8(rest, out var rune, out int consumed);
+            if (status != System.Buffers.OperationStatus.Done || (Rune.IsControl(rune) && rune.Value != '\t'))
+            {
+                unprintable += consumed;
+            }
+            else if (!Rune.IsWhiteSpace(rune))
+            {
+                visible = true;
+            }
+
+            rest = rest[consumed..];
+        }
+
+        return visible && unprintable * 2 <= line.Length;
+    }
+}
