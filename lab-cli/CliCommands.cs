@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Redox.Lab.Contracts.Api;
+
+namespace Redox.Lab.Cli;
+
+/// <summary>The command table of lab-cli; each command is one static method.</summary>
+public static class CliCommands
+{
+    public const string Usage = """
+        usage:
+          lab-cli push --repo <path|url> [--branch <b> | --commit <c>] [--pipeline <path>] [--server <url>] [--wait] [--timeout <s>]
+          lab-cli show <run-id> [--server <url>]
+        The server defaults to $LAB_SERVER or http://127.0.0.1:5080.
+        push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
+        """;
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var options = CliOptions.Parse(args);
+            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(60) };
+            return options.Command switch
+            {
+                "push" => await PushAsync(http, options, stdout, stderr),
+                "show" => await ShowAsync(http, options, stdout),
+                _ => Fail(stderr, Usage),
+            };
+        }
+        catch (CliUsageException e)
+        {
+            return Fail(stderr, $"lab-cli: {e.Message}\n{Usage}");
+        }
+        catch (HttpRequestException e)
+        {
+            return Fail(stderr, $"lab-cli: cannot reach the lab server: {e.Message}");
+        }
+    }
+
+    private static async Task<int> PushAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        var repo = o.Require("repo");
+        if (Directory.Exists(repo))
+        {
+            repo = Path.GetFullPath(repo);
+        }
+
+        var request = new PushRequest(repo, o.Get("branch"), o.Get("commit"), o.Get("pipeline") ?? "pipelines/redox-reference.yaml");
+        using var response = await http.PostAsJsonAsync("/api/runs", request, Json);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            return Fail(stderr, $"lab-cli: push refused ({(int)response.StatusCode}): {ProblemDetail(body)}");
+        }
+
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+        stdout.WriteLine($"run {pushed.RunId} for commit {pushed.Commit}: {new Uri(http.BaseAddress!, pushed.Url)}");
+        if (!o.Has("wait"))
+        {
+            return 0;
+        }
+
+        var timeout = TimeSpan.FromSeconds(double.Parse(o.Get("timeout") ?? "1800", CultureInfo.InvariantCulture));
+        var run = await WaitAsync(http, pushed.RunId, timeout);
+        if (run is null)
+        {
+            return Fail(stderr, $"lab-cli: run {pushed.RunId} did not finish within {timeout.TotalSeconds:0} s");
+        }
+
+        RunPrinter.Print(run, stdout);
+        return run.Outcome == Outcome.Passed ? 0 : 1;
+    }
+
+    private static async Task<int> ShowAsync(HttpClient http, CliOptions o, TextWriter stdout)
+    {
+        var id = Guid.TryParse(o.Positional.FirstOrDefault(), out var g) ? g : throw new CliUsageException("show needs a run id");
+        var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{id}", Json);
+        RunPrinter.Print(run!, stdout);
+        return 0;
+    }
+
+    private static async Task<RunView?> WaitAsync(HttpClient http, Guid runId, TimeSpan timeout)
+    {
+        var until = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < until)
+        {
+            var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json);
+            if (run is { Outcome: not Outcome.Pending })
+            {
+                return run;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+
+        return null;
+    }
+
+    private static string ProblemDetail(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? body : body;
+        }
+        catch (JsonException)
+        {
+            return body;
+        }
+    }
+
+    private static int Fail(TextWriter stderr, string message)
+    {
+        stderr.WriteLine(message);
+        return 2;
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build, run and test the lab. Idempotent and quiet
+# when everything is there. Needs root for apt-get (the README's commands run as root).
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have git || need+=(git)
+have make || need+=(make)
+have gcc || need+=(gcc)
+have ld || need+=(binutils)
+have curl || need+=(curl ca-certificates)
+have qemu-system-x86_64 || need+=(qemu-system-x86)
+have runuser || need+=(util-linux)
+# PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
+if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian's postgresql package creates this user; the machine's own binaries may come without it.
+id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/false postgres
+
+if ! have dotnet; then
+  echo "install-deps: the .NET 10 SDK is missing and Debian does not package it." >&2
+  echo "  Install it (https://learn.microsoft.com/dotnet/core/install/linux-debian) and run this again." >&2
+  exit 1
+fi

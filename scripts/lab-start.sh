@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts the lab on this machine and leaves it running: installs what is missing, builds, starts a
+# local PostgreSQL (unless LAB_DB gives a connection string), migrates, and starts the server and
+# one agent with a QEMU machine. Used by scripts/lab-up.sh (README command 1) and the benchmarks.
+#   LAB_STATE (default .lab)   database, logs, pid files, agent work dirs
+#   LAB_PORT (5080), LAB_PG_PORT (55432), LAB_DB, LAB_ENROLMENT_SECRET, LAB_CONFIGURATION (Debug)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+state=${LAB_STATE:-$root/.lab}
+mkdir -p "$state"; state=$(cd "$state" && pwd)
+port=${LAB_PORT:-5080}
+url="http://127.0.0.1:$port"
+secret=${LAB_ENROLMENT_SECRET:-$(cat "$state/enrolment-secret" 2>/dev/null || head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
+config=${LAB_CONFIGURATION:-Debug}
+mkdir -p "$state/logs"
+echo "$secret" > "$state/enrolment-secret" && chmod 600 "$state/enrolment-secret"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "1. dependencies"
+bash scripts/install-deps.sh
+
+step "2. build (lab: dotnet, kernel: make)"
+dotnet build Redox.Lab.sln -c "$config" -warnaserror -nologo -clp:ErrorsOnly -v quiet
+make -s -C kernel
+
+step "3. database"
+if [ -n "${LAB_DB:-}" ]; then
+  db="$LAB_DB"
+else
+  base=$(scripts/pg-local.sh start "$state/pgdata" "${LAB_PG_PORT:-55432}")
+  db="${base/Database=postgres/Database=redox_lab}"
+fi
+dotnet "migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll" --connection "$db"
+
+step "4. server and agent"
+start() { # name, dll, args...
+  local name=$1 dll=$2; shift 2
+  if [ -f "$state/$name.pid" ] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
+    kill "$(cat "$state/$name.pid")"; sleep 1
+  fi
+  (cd "$(dirname "$dll")" && exec dotnet "$(basename "$dll")" "$@") >"$state/logs/$name.log" 2>&1 &
+  echo $! > "$state/$name.pid"
+}
+export ConnectionStrings__Lab="$db" Lab__EnrolmentSecret="$secret" Lab__DataDir="$state/server"
+start server "$root/lab-server/bin/$config/net10.0/Redox.Lab.Server.dll" --urls "$url"
+for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 1; done
+curl -fs "$url/healthz" >/dev/null || { echo "server did not start; see $state/logs/server.log" >&2; tail -20 "$state/logs/server.log" >&2; exit 1; }
+export Agent__Server="$url" Agent__EnrolmentSecret="$secret" Agent__StateDir="$state/agent" Agent__Name="${LAB_AGENT_NAME:-$(hostname)}"
+start agent "$root/lab-agent/bin/$config/net10.0/Redox.Lab.Agent.dll"
+echo "server $url (log $state/logs/server.log), agent $Agent__Name (log $state/logs/agent.log)"
+# the agent enrols and starts its long poll
+sleep 2
+

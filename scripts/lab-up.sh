@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# README command 1: the whole lab on this machine (scripts/lab-start.sh), then pushes this
+# repository's current commit, waits for the result, and prints the measured boot stages and
+# where to look. Everything keeps running; scripts/lab-down.sh stops it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source scripts/lab-start.sh
+
+step "5. push $(git rev-parse --short HEAD) and wait for the boot"
+set +e
+dotnet "lab-cli/bin/$config/net10.0/lab-cli.dll" push --server "$url" --repo "$root" --commit "$(git rev-parse HEAD)" --wait --timeout 900
+status=$?
+set -e
+
+step "6. where to look"
+echo "dashboard:        $url/"
+echo "boot-time chart:  $url/charts/boot-time"
+echo "hangfire:         $url/hangfire"
+echo "logs:             $state/logs/   stop everything: bash scripts/lab-down.sh"
+exit $status

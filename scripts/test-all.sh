@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# README command 2: every test. Installs what is missing, builds everything with warnings as
+# errors, runs the kernel's host unit tests and every .NET test project (unit, integration on a
+# real PostgreSQL, end-to-end with the real server, agent, QEMU and kernel), and ends with one
+# summary line "tests: N passed, M failed, K skipped". Exits non-zero when anything failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log=$(mktemp -d)/test-all
+mkdir -p "$log"
+passed=0; failed=0; skipped=0; broken=0
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh || exit 1
+
+step "build (warnings are errors)"
+dotnet build Redox.Lab.sln -warnaserror -nologo -clp:ErrorsOnly -v quiet || exit 1
+make -s -C kernel || exit 1
+
+step "kernel host unit tests (make -C kernel test)"
+make -s -C kernel test 2>&1 | tee "$log/kernel.txt"
+[ "${PIPESTATUS[0]}" = 0 ] || broken=1
+if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/kernel.txt" | tail -1); then
+  passed=$((passed + $(echo "$line" | awk '{print $1}')))
+  failed=$((failed + $(echo "$line" | awk '{print $3}')))
+else
+  echo "kernel host tests printed no summary line"; broken=1
+fi
+
+step ".NET tests"
+for proj in $(ls tests/*/*.csproj | sort); do
+  name=$(basename "$proj" .csproj)
+  echo "-- $name"
+  dotnet test "$proj" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log/$name.txt" | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error' || true
+  [ "${PIPESTATUS[0]}" = 0 ] || broken=1
+  summary=$(grep -E '(Passed|Failed)! +- ' "$log/$name.txt" | tail -1)
+  if [ -z "$summary" ]; then echo "   no test summary from $name"; broken=1; continue; fi
+  num() { echo "$summary" | sed -nE "s/.*$1: *([0-9]+).*/\1/p"; }
+  passed=$((passed + $(num Passed))); failed=$((failed + $(num Failed))); skipped=$((skipped + $(num Skipped)))
+done
+
+echo
+echo "logs: $log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$broken" = 0 ]
