@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Xunit;
+
+namespace Redox.Lab.EndToEnd.Tests;
+
+/// <summary>
+/// The whole lab on this machine, as README command 1 starts it, but private to the tests: a real
+/// PostgreSQL (scripts/pg-local.sh), the migrate command, the lab-server and one lab-agent as
+/// separate processes over real HTTP, and a git repository holding this checkout's kernel.
+/// </summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public const string Secret = "e2e-enrolment-secret";
+
+    private readonly string _work = Directory.CreateTempSubdirectory("redox-lab-e2e-").FullName;
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public string ServerUrl { get; private set; } = "";
+
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The test repository (a copy of kernel/, bootstrap/ and pipelines/ committed to git).</summary>
+    public string TestRepo => Path.Combine(_work, "repo");
+
+    public ChildProcess Server { get; private set; } = null!;
+
+    public ChildProcess Agent { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    private static string Configuration =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
+
+    public async Task InitializeAsync()
+    {
+        var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString()).Trim();
+        ConnectionString = pgBase.Replace("Database=postgres", "Database=redox_lab_e2e", StringComparison.Ordinal);
+
+        using (var migrate = ChildProcess.StartDll("migrate", Dll("migrations", "Redox.Lab.Migrations"), ["--connection", ConnectionString], new Dictionary<string, string>()))
+        {
+            var code = await migrate.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, migrate.Tail());
+        }
+
+        ServerUrl = $"http://127.0.0.1:{FreePort()}";
+        Server = ChildProcess.StartDll("server", Dll("lab-server", "Redox.Lab.Server"), ["--urls", ServerUrl], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Lab"] = ConnectionString,
+            ["Lab__EnrolmentSecret"] = Secret,
+            ["Lab__DataDir"] = Path.Combine(_work, "server"),
+            ["Lab__LeaseSeconds"] = "6",
+        });
+        Http = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
+        await WaitHealthyAsync();
+
+        StartAgent("e2e-agent");
+        CreateTestRepo();
+    }
+
+    /// <summary>Starts (or restarts) the agent process with a state dir of its own.</summary>
+    public void StartAgent(string name)
+    {
+        Agent?.Dispose();
+        Agent = ChildProcess.StartDll("agent", Dll("lab-agent", "Redox.Lab.Agent"), [], new Dictionary<string, string>
+        {
+            ["Agent__Server"] = ServerUrl,
+            ["Agent__EnrolmentSecret"] = Secret,
+            ["Agent__Name"] = name,
+            ["Agent__StateDir"] = Path.Combine(_work, "agent-" + name),
+        });
+    }
+
+    /// <summary>Adds (or replaces) a file in the test repository and commits it; returns the new commit id.</summary>
+    public string Commit(string path, string content, string message)
+    {
+        var full = Path.Combine(TestRepo, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, content);
+        Git("add", "-A");
+        Git("commit", "-q", "-m", message);
+        return Git("rev-parse", "HEAD").Trim();
+    }
+
+    public async Task<NpgsqlConnection> OpenDatabaseAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public string Diagnostics() => Server.Tail(60) + "\n" + Agent.Tail(60);
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        Agent?.Dispose();
+        Server?.Dispose();
+        await Task.Yield();
+        Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "stop", Path.Combine(_work, "pg"));
+        try
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Files of the stopped cluster may still be closing; the temp dir is the OS's to clean.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void CreateTestRepo()
+    {
+        Directory.CreateDirectory(TestRepo);
+        foreach (var dir in new[] { "kernel", "bootstrap", "pipelines" })
+        {
+            CopyTree(Path.Combine(RepoRoot, dir), Path.Combine(TestRepo, dir));
+        }
+
+        Git("init", "-q", "-b", "main");
+        Git("config", "user.email", "e2e@redox-lab.local");
+        Git("config", "user.name", "e2e");
+        Git("add", "-A");
+        Git("commit", "-q", "-m", "reference kernel");
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        if (!Directory.Exists(from))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(from))
+        {
+            var name = Path.GetFileName(dir);
+            if (!name.StartsWith("build", StringComparison.Ordinal))
+            {
+                CopyTree(dir, Path.Combine(to, name));
+            }
+        }
+    }
+
+    private async Task WaitHealthyAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until && !Server.HasExited)
+        {
+            try
+            {
+                if ((await Http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new InvalidOperationException("lab-server did not become healthy\n" + Server.Tail());
+    }
+
+    private string Git(params string[] args) => Run("git", [.. new[] { "-C", TestRepo }, .. args]);
+
+    private static string Dll(string folder, string assembly) =>
+        Path.Combine(RepoRoot, folder, "bin", Configuration, "net10.0", assembly + ".dll");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}");
+        }
+
+        return stdout.Result;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Redox.Lab.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Redox.Lab.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LabCollection : ICollectionFixture<LabFixture>
+{
+    public const string Name = "lab";
+}

@@ -1,0 +1,100 @@
+using Redox.Lab.Contracts.Api;
+using Xunit;
+
+namespace Redox.Lab.EndToEnd.Tests;
+
+/// <summary>
+/// Push a branch; the real server schedules it, the real agent builds this checkout's kernel and
+/// boots it in the real QEMU; the boot stages and the outcome land in PostgreSQL.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class ReferenceKernelBootTests(LabFixture lab)
+{
+    private static readonly string[] Stages = ["entry", "long-mode", "serial", "tsc", "kmain-done"];
+
+    [Fact]
+    public async Task PushBranch_ReferenceKernel_StagesAndOutcomeStoredInPostgres()
+    {
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Branch: "main"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(5));
+
+        Assert.True(run.Outcome == Outcome.Passed, $"run ended {run.Outcome}: {run.Jobs.FirstOrDefault()?.Detail}\n{lab.Diagnostics()}");
+        var boot = Assert.Single(Assert.Single(run.Jobs).Boots);
+        Assert.Equal(Stages, boot.Stages.Select(s => s.Name));
+        Assert.All(boot.Stages, s => Assert.True(s.KernelNs is not null && s.HostNs > 0, $"{s.Name}: kernel {s.KernelNs} host {s.HostNs}"));
+        var kernelTimes = boot.Stages.Select(s => s.KernelNs!.Value).ToList();
+        Assert.Equal(kernelTimes.Order(), kernelTimes);
+        Assert.True(boot.TscHz > 0);
+        Assert.Equal(0, boot.CorruptMarkers);
+
+        // The same facts, read from PostgreSQL itself rather than through the API.
+        await using var db = await lab.OpenDatabaseAsync();
+        Assert.Equal("passed", await Scalar<string>(db, "select outcome from boots where job_id = @id", run.Jobs[0].Id));
+        Assert.Equal(Stages.Length, await Scalar<long>(db, "select count(*) from boot_stages s join boots b on b.id = s.boot_id where b.job_id = @id", run.Jobs[0].Id));
+        Assert.True(await Scalar<long>(db, "select count(*) from console_lines where job_id = @id and text like '%@@LAB end %'", run.Jobs[0].Id) == 1);
+    }
+
+    [Fact]
+    public async Task PushCommit_BuildFails_BuildFailedWithBuildLogKept()
+    {
+        var commit = lab.Commit("pipelines/broken-build.yaml", """
+            name: broken-build
+            build:
+              commands: ["echo compiling the kernel; echo 'error: kernel.c:1: no such thing' >&2; exit 3"]
+              artifacts: { image: kernel/build/kernel.bin }
+            """, "a pipeline whose build fails");
+
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/broken-build.yaml"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(Outcome.BuildFailed, run.Outcome);
+        var console = await lab.GetConsoleAsync(run.Jobs[0].Id);
+        Assert.Contains(console, l => l.Boot == -1 && l.Text.Contains("compiling the kernel", StringComparison.Ordinal));
+        Assert.Contains(console, l => l.Text.Contains("no such thing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PushCommit_ImageIsNotAKernel_NoOutputAndKernelsFault()
+    {
+        var commit = lab.Commit("pipelines/not-a-kernel.yaml", """
+            name: not-a-kernel
+            build:
+              commands: ["mkdir -p out && head -c 8192 /dev/zero > out/zero.bin"]
+              artifacts: { image: out/zero.bin }
+            boot: { timeout: 20s }
+            """, "an image QEMU cannot boot");
+
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/not-a-kernel.yaml"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(Outcome.NoOutput, run.Outcome);
+        Assert.Equal(OutcomeKind.Kernel, run.Outcome.Kind());
+    }
+
+    [Fact]
+    public async Task PushCommit_MalformedPipeline_RejectedWithLineAndField()
+    {
+        var commit = lab.Commit("pipelines/malformed.yaml", """
+            name: malformed
+            build:
+              commands: [make]
+              artifacts: { image: kernel.bin }
+            boot:
+              timeout: 90 parsecs
+            """, "a malformed pipeline");
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/malformed.yaml")));
+
+        Assert.Contains("400", e.Message, StringComparison.Ordinal);
+        Assert.Contains("malformed.yaml:6", e.Message, StringComparison.Ordinal);
+        Assert.Contains("boot.timeout", e.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<T> Scalar<T>(Npgsql.NpgsqlConnection db, string sql, Guid id)
+    {
+        await using var cmd = new Npgsql.NpgsqlCommand(sql, db);
+        cmd.Parameters.AddWithValue("id", id);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}
