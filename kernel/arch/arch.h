@@ -1,0 +1,50 @@
+/*
+ * arch/arch.h - the architecture interface that generic kernel code uses.
+ *
+ * Generic code (lib/, lab/, mm/, main.c) includes only this header for
+ * anything machine-specific; arch/x86_64/ implements it. Keeping the list
+ * short keeps mm/ compilable on the host, where tests provide fakes.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* TSC value read at the first instructions of boot.S: the kernel's time zero. */
+extern uint64_t boot_tsc0;
+
+/* Current timestamp counter. Callable from anywhere, any time. */
+uint64_t arch_timestamp(void);
+
+/* Calibrated timestamp frequency in Hz; 0 before tsc_init(). */
+uint64_t arch_timestamp_hz(void);
+
+/* Write bytes to the kernel console (COM1). Never blocks forever. */
+void arch_console_write(const char *s, size_t len);
+
+/* Tell the host the run is over (QEMU isa-debug-exit: status (code<<1)|1),
+ * then stop this CPU for good. Harmless on a real PC. */
+void arch_exit(uint32_t code) __attribute__((noreturn));
+
+/* The direct map: where physical address p can be read and written. */
+void *arch_phys_to_virt(uint64_t p);
+
+/* Stop this CPU with interrupts off, forever. */
+void arch_halt_forever(void) __attribute__((noreturn));
+
+/* Disable interrupts and return the previous flags, for arch_irq_restore(). */
+uint64_t arch_irq_save(void);
+void arch_irq_restore(uint64_t flags);
+
+/*
+ * Fill out[0..max) with return addresses, innermost first, by walking the
+ * frame-pointer chain starting at the caller of arch_backtrace (skip extra
+ * frames with skip). Returns the number of addresses written.
+ */
+int arch_backtrace(uint64_t *out, int max, int skip);
+
+/* Same walk from an explicit frame pointer (used for exception frames). */
+int arch_backtrace_from(uint64_t rbp, uint64_t *out, int max);
+
+#endif

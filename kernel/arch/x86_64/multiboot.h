@@ -1,0 +1,23 @@
+/*
+ * arch/x86_64/multiboot.h - reading the multiboot (v1) information.
+ */
+#ifndef ARCH_X86_64_MULTIBOOT_H
+#define ARCH_X86_64_MULTIBOOT_H
+
+#include <stdint.h>
+
+#include "mm/range.h"
+
+#define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
+
+/*
+ * Fill l from the multiboot information at physical address mbi (reached
+ * through the boot identity map): usable RAM from the memory map (type 1),
+ * clipped to `limit`; reserved: the kernel image and every boot module.
+ * Logs the map. Returns 0, or -1 if the loader gave no memory map. Must run
+ * before any allocator writes to memory: the information itself lives in
+ * memory the map calls usable.
+ */
+int multiboot_read_layout(uint32_t mbi, phys_t limit, struct mm_layout *l);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * main.c - kmain: the one ordered initialization of the reference kernel.
+ *
+ * boot.S enters here in long mode on the boot stack, with the multiboot
+ * magic, the physical address of the multiboot information and the TSC read
+ * right after entering 64-bit code. Each step below depends only on the
+ * steps above it; the console comes first so that every failure is visible.
+ */
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "arch/x86_64/multiboot.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "lab/bugs.h"
+#include "lab/lab.h"
+#include "lab/report.h"
+#include "lib/printf.h"
+#include "mm/mm.h"
+
+#ifndef ALLOCATOR_NAME
+#define ALLOCATOR_NAME "p2buddy"
+#endif
+
+/* The boot page tables map the first 4 GiB; memory above is ignored. */
+#define BOOT_MAPPED_LIMIT (4ull << 30)
+
+void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode);
+
+static struct mm_layout layout;
+
+/* Stages that happened before the TSC frequency was known are reported once
+ * the `tsc` marker is out, with the timestamps taken when they happened. */
+static void report_early_stages(uint64_t tsc_long_mode, uint64_t tsc_serial,
+                                uint64_t tsc_tsc)
+{
+    lab_stage("entry", boot_tsc0);
+    lab_stage("long-mode", tsc_long_mode);
+    lab_stage("serial", tsc_serial);
+    lab_stage("tsc", tsc_tsc);
+}
+
+/* The run's verdict: failed tests, then findings, else pass. */
+static void finish(void)
+{
+    int tests = lab_failed_tests(), findings = report_findings();
+
+    lab_stage("kmain-done", arch_timestamp());
+    kprintf("kernel: boot complete: %d failed tests, %d findings\n", tests, findings);
+    if (tests)
+        lab_end("fail", 1);
+    if (findings)
+        lab_end("fail", 2);
+    lab_end("pass", 0);
+}
+
+void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
+{
+    /* COM1 first: from here on, everything the kernel says reaches the lab. */
+    int uart = serial_init();
+    uint64_t tsc_serial = arch_timestamp();
+    lab_hello(ALLOCATOR_NAME);
+    kprintf("kernel: redox-lab-ref 0.1 (allocator %s), COM1 %s\n",
+            ALLOCATOR_NAME, uart ? "ready at 115200 8N1" : "missing");
+
+    /* TSC frequency against the PIT: every later time is in TSC ticks. */
+    uint64_t hz = tsc_init();
+    uint64_t tsc_tsc = arch_timestamp();
+    kprintf("kernel: TSC %llu Hz (calibrated against PIT channel 2)\n",
+            (unsigned long long)hz);
+    if (hz)
+        lab_tsc(hz, boot_tsc0);
+    report_early_stages(tsc_long_mode, tsc_serial, tsc_tsc);
+    lab_metric("tsc.hz", hz, "Hz", 1, 0);
+
+    /* Exceptions: from here a fault is reported, not a silent triple fault. */
+    trap_init();
+
+    /* The firmware memory map; must be read before anything is allocated. */
+    if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
+        panic("not loaded by a multiboot loader (bad magic)");
+    if (multiboot_read_layout(mbi, BOOT_MAPPED_LIMIT, &layout) < 0)
+        panic("the loader gave no memory map");
+
+    /* Frames, page tables, heap; stage `mm`. */
+    mm_init(&layout);
+
+    /* The deliberate bug of this build, if any (make BUG=...). */
+    bugs_trigger();
+
+    /* Allocator measurements and the fragmentation test. */
+    mm_bench();
+    mm_fragmentation_test();
+
+    finish();
+}
