@@ -1,0 +1,154 @@
+using Redox.Lab.Contracts.Api;
+
+namespace Redox.Lab.Server.Data;
+
+// The lab's tables. Column names are snake_case (see LabDbContext); outcomes are stored by their
+// kebab names (OutcomeNames), so the database reads well in psql.
+
+public sealed class RepositoryRow
+{
+    public Guid Id { get; set; }
+    public required string Url { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class RunRow
+{
+    public Guid Id { get; set; }
+    public Guid RepositoryId { get; set; }
+    public RepositoryRow Repository { get; set; } = null!;
+    public string? Branch { get; set; }
+    public required string Commit { get; set; }
+    public required string PipelinePath { get; set; }
+    public required string PipelineYaml { get; set; }
+    public Outcome Outcome { get; set; }
+    public string? Detail { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public List<JobRow> Jobs { get; set; } = [];
+}
+
+/// <summary>Where a job is in its life: queued, running (claimed by an agent, leased), ended.</summary>
+public static class JobStates
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Ended = "ended";
+}
+
+public sealed class JobRow
+{
+    public Guid Id { get; set; }
+    public Guid RunId { get; set; }
+    public RunRow Run { get; set; } = null!;
+    public required string Variant { get; set; }
+    public Guid MachineId { get; set; }
+    public MachineRow Machine { get; set; } = null!;
+    /// <summary>The agent that claimed the job (null while queued).</summary>
+    public Guid? AgentId { get; set; }
+    public AgentRow? Agent { get; set; }
+    public string State { get; set; } = JobStates.Queued;
+    public Outcome Outcome { get; set; }
+    public string? Detail { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? AssignedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    /// <summary>How many console lines are stored: the next offset the agent must send.</summary>
+    public long ConsoleCount { get; set; }
+    public List<BootRow> Boots { get; set; } = [];
+}
+
+public sealed class AgentRow
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    /// <summary>SHA-256 of the bearer token; the token itself is never stored.</summary>
+    public required byte[] TokenHash { get; set; }
+    public string? Version { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastSeen { get; set; }
+    public List<MachineRow> Machines { get; set; } = [];
+}
+
+public sealed class MachineRow
+{
+    public Guid Id { get; set; }
+    public Guid AgentId { get; set; }
+    public AgentRow Agent { get; set; } = null!;
+    public required string Name { get; set; }
+    public required string Driver { get; set; }
+    public List<string> Tags { get; set; } = [];
+    public int Cpus { get; set; }
+    public int MemoryMiB { get; set; }
+    /// <summary>False once the agent stopped listing it; kept because jobs refer to it.</summary>
+    public bool Active { get; set; } = true;
+}
+
+public sealed class BootRow
+{
+    public Guid Id { get; set; }
+    public Guid JobId { get; set; }
+    public int Index { get; set; }
+    public Outcome Outcome { get; set; }
+    public string? Detail { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset EndedAt { get; set; }
+    public long? TscHz { get; set; }
+    public int CorruptMarkers { get; set; }
+    public string? Profile { get; set; }
+    public List<BootStageRow> Stages { get; set; } = [];
+    public List<MetricRow> Metrics { get; set; } = [];
+    public List<TestResultRow> Tests { get; set; } = [];
+    public List<FindingRow> Findings { get; set; } = [];
+}
+
+public sealed class BootStageRow
+{
+    public long Id { get; set; }
+    public Guid BootId { get; set; }
+    public required string Name { get; set; }
+    public required string Source { get; set; }
+    public long? KernelNs { get; set; }
+    public long HostNs { get; set; }
+    public int Ordinal { get; set; }
+}
+
+public sealed class MetricRow
+{
+    public long Id { get; set; }
+    public Guid BootId { get; set; }
+    public required string Name { get; set; }
+    public double Value { get; set; }
+    public required string Unit { get; set; }
+    public long Samples { get; set; }
+    public required string Stat { get; set; }
+}
+
+public sealed class TestResultRow
+{
+    public long Id { get; set; }
+    public Guid BootId { get; set; }
+    public required string Name { get; set; }
+    public required string Result { get; set; }
+    public string? Detail { get; set; }
+}
+
+public sealed class FindingRow
+{
+    public long Id { get; set; }
+    public Guid BootId { get; set; }
+    public required string Kind { get; set; }
+    /// <summary>The marker's keys and values as a JSON object (jsonb).</summary>
+    public required string Fields { get; set; }
+    public long Line { get; set; }
+}
+
+public sealed class ConsoleLineRow
+{
+    public Guid JobId { get; set; }
+    public long LineNo { get; set; }
+    public int Boot { get; set; }
+    public DateTimeOffset HostTime { get; set; }
+    public required string Text { get; set; }
+}

@@ -1,0 +1,147 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Redox.Lab.Contracts.Api;
+
+namespace Redox.Lab.Server.Data;
+
+/// <summary>The lab's schema. Migrations live in the Redox.Lab.Migrations assembly; Hangfire's schema is not modelled.</summary>
+public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbContext(options)
+{
+    public const string MigrationsAssembly = "Redox.Lab.Migrations";
+
+    public DbSet<RepositoryRow> Repositories => Set<RepositoryRow>();
+    public DbSet<RunRow> Runs => Set<RunRow>();
+    public DbSet<JobRow> Jobs => Set<JobRow>();
+    public DbSet<AgentRow> Agents => Set<AgentRow>();
+    public DbSet<MachineRow> Machines => Set<MachineRow>();
+    public DbSet<BootRow> Boots => Set<BootRow>();
+    public DbSet<BootStageRow> BootStages => Set<BootStageRow>();
+    public DbSet<MetricRow> Metrics => Set<MetricRow>();
+    public DbSet<TestResultRow> TestResults => Set<TestResultRow>();
+    public DbSet<FindingRow> Findings => Set<FindingRow>();
+    public DbSet<ConsoleLineRow> ConsoleLines => Set<ConsoleLineRow>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<Outcome>().HaveConversion<OutcomeConverter>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<RepositoryRow>(e =>
+        {
+            e.ToTable("repositories");
+            e.HasIndex(r => r.Url).IsUnique();
+        });
+
+        modelBuilder.Entity<RunRow>(e =>
+        {
+            e.ToTable("runs");
+            e.HasOne(r => r.Repository).WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(r => r.CreatedAt);
+            e.Property(r => r.Commit).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<JobRow>(e =>
+        {
+            e.ToTable("jobs");
+            e.HasOne(j => j.Run).WithMany(r => r.Jobs).HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(j => j.Machine).WithMany().HasForeignKey(j => j.MachineId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(j => j.Agent).WithMany().HasForeignKey(j => j.AgentId).OnDelete(DeleteBehavior.SetNull);
+            e.Property(j => j.State).HasMaxLength(16);
+            // CreateJobsForRunJob relies on this to be idempotent (INSERT ... ON CONFLICT DO NOTHING).
+            e.HasIndex(j => new { j.RunId, j.Variant, j.MachineId }).IsUnique();
+            e.HasIndex(j => new { j.State, j.CreatedAt });
+        });
+
+        modelBuilder.Entity<AgentRow>(e =>
+        {
+            e.ToTable("agents");
+            e.HasIndex(a => a.Name).IsUnique();
+            e.HasIndex(a => a.TokenHash).IsUnique();
+        });
+
+        modelBuilder.Entity<MachineRow>(e =>
+        {
+            e.ToTable("machines");
+            e.HasOne(m => m.Agent).WithMany(a => a.Machines).HasForeignKey(m => m.AgentId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(m => new { m.AgentId, m.Name }).IsUnique();
+            e.Property(m => m.Tags).HasColumnType("text[]");
+            e.Property(m => m.MemoryMiB).HasColumnName("memory_mib");
+        });
+
+        modelBuilder.Entity<BootRow>(e =>
+        {
+            e.ToTable("boots");
+            e.HasOne<JobRow>().WithMany(j => j.Boots).HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.JobId, x.Index }).IsUnique();
+        });
+
+        modelBuilder.Entity<BootStageRow>(e =>
+        {
+            e.ToTable("boot_stages");
+            e.HasOne<BootRow>().WithMany(x => x.Stages).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<MetricRow>(e =>
+        {
+            e.ToTable("metrics");
+            e.HasOne<BootRow>().WithMany(x => x.Metrics).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<TestResultRow>(e =>
+        {
+            e.ToTable("test_results");
+            e.HasOne<BootRow>().WithMany(x => x.Tests).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<FindingRow>(e =>
+        {
+            e.ToTable("findings");
+            e.HasOne<BootRow>().WithMany(x => x.Findings).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(x => x.Fields).HasColumnType("jsonb");
+        });
+
+        modelBuilder.Entity<ConsoleLineRow>(e =>
+        {
+            e.ToTable("console_lines");
+            e.HasKey(x => new { x.JobId, x.LineNo });
+            e.HasOne<JobRow>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        // snake_case everywhere, so hand-written SQL (claims, COPY) reads naturally.
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                if (property.GetColumnName() == property.Name)
+                    property.SetColumnName(SnakeCase(property.Name));
+            }
+            foreach (var key in entity.GetKeys()) key.SetName(SnakeCase(key.GetName()!));
+            foreach (var fk in entity.GetForeignKeys()) fk.SetConstraintName(SnakeCase(fk.GetConstraintName()!));
+            foreach (var index in entity.GetIndexes()) index.SetDatabaseName(SnakeCase(index.GetDatabaseName()!));
+        }
+    }
+
+    internal static string SnakeCase(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && name[i - 1] != '_' && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                    sb.Append('_');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    internal sealed class OutcomeConverter() : ValueConverter<Outcome, string>(o => o.ToName(), s => OutcomeParsing.Parse(s));
+}
+
+/// <summary>Reads stored outcome names; an unknown name (a newer server wrote it) reads as pending.</summary>
+public static class OutcomeParsing
+{
+    public static Outcome Parse(string name) => OutcomeNames.TryParse(name, out var o) ? o : Outcome.Pending;
+}

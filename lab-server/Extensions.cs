@@ -1,0 +1,152 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+using Redox.Lab.Dashboard;
+using Redox.Lab.Server.Agents;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Infrastructure;
+using Redox.Lab.Server.Jobs;
+using Redox.Lab.Server.Runs;
+
+namespace Redox.Lab.Server;
+
+/// <summary>Service registration and middleware for the lab server (Program.cs stays a list of calls).</summary>
+public static class Extensions
+{
+    /// <summary>Hangfire queues, in priority order.</summary>
+    public static readonly string[] Queues = ["runs", "default"];
+
+    public static void AddApplicationServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // One pooled data source for EF, the hand-written SQL (claims, COPY) and the LISTEN connection.
+        // Read lazily: the tests set the connection string after Program has started building.
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(ConnectionString(sp.GetRequiredService<IConfiguration>()))
+        {
+            Name = "lab",
+        }.Build());
+        services.AddDbContext<LabDbContext>((sp, o) => o.UseNpgsql(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            n => n.MigrationsAssembly(LabDbContext.MigrationsAssembly)));
+
+        services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        services.AddAuthentication()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AgentTokenHandler>(AgentTokenHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AgentTokenHandler.Policy, p => p.AddAuthenticationSchemes(AgentTokenHandler.SchemeName).RequireAuthenticatedUser());
+
+        // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout.
+        services.AddResiliencePipeline(GitMirrors.Pipeline, p => p
+            .AddTimeout(TimeSpan.FromMinutes(5))
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<GitTransientException>().Handle<TimeoutRejectedException>(),
+                MaxRetryAttempts = 3,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+            })
+            .AddTimeout(TimeSpan.FromMinutes(2)));
+
+        services.AddSingleton<GitMirrors>();
+        services.AddScoped<PushService>();
+        services.AddScoped<RunQueries>();
+        services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
+        services.AddScoped<JobClaims>();
+        services.AddScoped<AgentJobs>();
+        services.AddScoped<RunRollup>();
+        services.AddSingleton<JobWakeups>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWakeups>());
+
+        services.AddScoped<CreateJobsForRunJob>();
+        services.AddScoped<FailLostJobsJob>();
+        services.AddHostedService<RecurringJobs>();
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                o => o.UseNpgsqlConnection(ConnectionString(sp.GetRequiredService<IConfiguration>())),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    // Workers wait on LISTEN/NOTIFY for new jobs instead of polling the queue table:
+                    // a push reaches CreateJobsForRunJob in milliseconds. The poll interval is only the
+                    // fallback when a notification is missed.
+                    EnableLongPolling = true,
+                    QueuePollInterval = TimeSpan.FromSeconds(5),
+                    DistributedLockTimeout = TimeSpan.FromSeconds(30),
+                }));
+        services.AddHangfireServer((sp, o) =>
+        {
+            o.Queues = Queues;
+            o.WorkerCount = Math.Clamp(sp.GetRequiredService<IOptions<LabOptions>>().Value.Workers, 1, 8);
+            // The recurring FailLostJobsJob runs every 15 s; the scheduler must look at least that often.
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+            o.ServerName = $"lab-server:{Environment.ProcessId}";
+        });
+    }
+
+    public static void UseApplicationMiddleware(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+
+    public static void MapHangfire(this WebApplication app)
+    {
+        // Local requests only (Hangfire's default authorization filter).
+        app.MapHangfireDashboard("/hangfire");
+    }
+
+    public static void MapHealthApi(this WebApplication app)
+    {
+        app.MapGet("/healthz", async (NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            try
+            {
+                await using var cmd = db.CreateCommand("SELECT 1");
+                await cmd.ExecuteScalarAsync(ct);
+                return Results.Text("ok");
+            }
+            catch (NpgsqlException ex)
+            {
+                return Results.Problem(statusCode: 503, title: "Database unavailable", detail: ex.Message);
+            }
+        }).WithName("Health");
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        // A missing required field or a null where the contract says non-null is a 400, not a null reference later.
+        o.RespectNullableAnnotations = true;
+        o.RespectRequiredConstructorParameters = true;
+    }
+
+    internal static string ConnectionString(IConfiguration config) =>
+        config.GetConnectionString("Lab") is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException("ConnectionStrings:Lab is not set (e.g. --ConnectionStrings:Lab \"Host=...;Database=lab\").");
+}

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Runs;
+
+namespace Redox.Lab.Server.Jobs;
+
+/// <summary>How an agent's call on one of its jobs went.</summary>
+public enum JobCallStatus
+{
+    Ok,
+    /// <summary>No such job.</summary>
+    NotFound,
+    /// <summary>The job was claimed by another agent (or by none).</summary>
+    NotYours,
+    /// <summary>A console chunk past the stored lines.</summary>
+    Gap,
+}
+
+/// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
+public sealed class AgentJobs(LabDbContext db, NpgsqlDataSource dataSource, RunRollup rollup, TimeProvider clock, IOptions<LabOptions> options)
+{
+    /// <summary>Renews the lease; null for an unknown job, false when the agent must stop (ended, or not its job).</summary>
+    public async Task<bool?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
+    {
+        var lease = clock.GetUtcNow() + options.Value.Lease;
+        var renewed = await db.Jobs
+            .Where(j => j.Id == jobId && j.AgentId == agentId && j.State == JobStates.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, lease), ct);
+        if (renewed == 1) return true;
+        return await db.Jobs.AnyAsync(j => j.Id == jobId, ct) ? false : null;
+    }
+
+    /// <summary>Appends a console chunk by offset; returns the stored count (the agent's next offset).</summary>
+    public async Task<(JobCallStatus Status, long NextOffset)> AppendConsoleAsync(Guid agentId, Guid jobId, ConsoleChunk chunk, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+
+        // The row lock serialises appends to one job, so the count read here stays true until commit.
+        long stored;
+        await using (var read = new NpgsqlCommand("SELECT agent_id, console_count FROM jobs WHERE id = $1 FOR UPDATE", connection, tx))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return (JobCallStatus.NotFound, 0);
+            if (reader.IsDBNull(0) || reader.GetGuid(0) != agentId) return (JobCallStatus.NotYours, 0);
+            stored = reader.GetInt64(1);
+        }
+
+        var plan = ConsolePlan.For(stored, chunk.Offset, chunk.Lines.Count);
+        if (plan.Gap) return (JobCallStatus.Gap, stored);
+        if (plan.Take(chunk.Lines.Count) == 0) return (JobCallStatus.Ok, stored);
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY console_lines (job_id, line_no, boot, host_time, text) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            for (var i = plan.Skip; i < chunk.Lines.Count; i++)
+            {
+                var line = chunk.Lines[i];
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(chunk.Offset + i, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(line.Boot, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(line.HostTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(StorableText(line.Text), NpgsqlDbType.Text, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+
+        await using (var update = new NpgsqlCommand("UPDATE jobs SET console_count = $2 WHERE id = $1", connection, tx))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
+            update.Parameters.Add(new NpgsqlParameter { Value = plan.Next, NpgsqlDbType = NpgsqlDbType.Bigint });
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return (JobCallStatus.Ok, plan.Next);
+    }
+
+    /// <summary>Stores one boot, replacing an earlier report of the same index with all its stages, metrics, tests and findings.</summary>
+    public async Task<JobCallStatus> ReportBootAsync(Guid agentId, Guid jobId, BootReport report, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var job = await LockJobAsync(jobId, ct);
+        if (job is null) return JobCallStatus.NotFound;
+        if (job.AgentId != agentId) return JobCallStatus.NotYours;
+
+        // Children go with the boot (ON DELETE CASCADE).
+        await db.Boots.Where(b => b.JobId == jobId && b.Index == report.Index).ExecuteDeleteAsync(ct);
+        db.Boots.Add(new BootRow
+        {
+            Id = Guid.CreateVersion7(),
+            JobId = jobId,
+            Index = report.Index,
+            Outcome = report.Outcome,
+            Detail = report.Detail,
+            StartedAt = report.StartedAt,
+            EndedAt = report.EndedAt,
+            TscHz = report.TscHz,
+            CorruptMarkers = report.CorruptMarkers,
+            Profile = report.Profile,
+            Stages = report.Stages.Select((s, i) => new BootStageRow
+            {
+                Name = s.Name, Source = s.Source, KernelNs = s.KernelNs, HostNs = s.HostNs, Ordinal = i,
+            }).ToList(),
+            Metrics = report.Metrics.Select(m => new MetricRow
+            {
+                Name = m.Name, Value = m.Value, Unit = m.Unit, Samples = m.Samples, Stat = m.Stat,
+            }).ToList(),
+            Tests = report.Tests.Select(t => new TestResultRow { Name = t.Name, Result = t.Result, Detail = t.Detail }).ToList(),
+            Findings = report.Findings.Select(f => new FindingRow
+            {
+                Kind = f.Kind, Fields = JsonSerializer.Serialize(f.Fields), Line = f.Line,
+            }).ToList(),
+        });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return JobCallStatus.Ok;
+    }
+
+    /// <summary>Ends the job and, when it was the run's last, the run. A job already ended (completed, agent-lost) stays as it is.</summary>
+    public async Task<JobCallStatus> CompleteAsync(Guid agentId, Guid jobId, JobCompletion completion, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var job = await LockJobAsync(jobId, ct);
+        if (job is null) return JobCallStatus.NotFound;
+        if (job.AgentId != agentId) return JobCallStatus.NotYours;
+        if (job.State == JobStates.Ended) return JobCallStatus.Ok;
+
+        var now = clock.GetUtcNow();
+        job.State = JobStates.Ended;
+        job.Outcome = completion.Outcome;
+        job.Detail = completion.Detail;
+        job.EndedAt = now;
+        job.LeaseExpiresAt = null;
+        await db.SaveChangesAsync(ct);
+        await rollup.RollUpAsync(job.RunId, now, ct);
+        await tx.CommitAsync(ct);
+        return JobCallStatus.Ok;
+    }
+
+    private async Task<JobRow?> LockJobAsync(Guid jobId, CancellationToken ct) =>
+        (await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").ToListAsync(ct)).SingleOrDefault();
+
+    /// <summary>PostgreSQL text cannot hold NUL; the agent already maps undecodable bytes to U+FFFD, so NUL goes the same way.</summary>
+    internal static string StorableText(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
+}

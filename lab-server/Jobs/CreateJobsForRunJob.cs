@@ -1,0 +1,68 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Pipelines;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Machines;
+
+namespace Redox.Lab.Server.Jobs;
+
+/// <summary>
+/// Creates a run's jobs: one per pipeline variant per machine that has the variant's tags, on every enrolled
+/// agent. Safe to run twice (Hangfire delivers at least once): a job is unique per run, variant and machine.
+/// </summary>
+public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILogger<CreateJobsForRunJob> log)
+{
+    public const string Queue = "runs";
+
+    [AutomaticRetry(Attempts = 5)]
+    public async Task RunAsync(Guid runId, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null)
+        {
+            log.LogWarning("Run {RunId} does not exist; nothing to schedule", runId);
+            return;
+        }
+        if (run.EndedAt is not null) return;
+
+        // The YAML was validated at push; loading it again gives the variants with their resolved tags.
+        var pipeline = PipelineLoader.Load(run.PipelineYaml, run.PipelinePath);
+        var machines = (await db.Machines.AsNoTracking().Where(m => m.Active)
+                .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
+                .Select(m => new { m.Id, m.Tags })
+                .ToListAsync(ct))
+            .Select(m => (m.Id, (IReadOnlyList<string>)m.Tags))
+            .ToList();
+        var plan = MachineMatching.Plan(pipeline.Variants, machines);
+        var now = clock.GetUtcNow();
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (plan.Count == 0)
+        {
+            if (!await db.Jobs.AnyAsync(j => j.RunId == runId, ct))
+            {
+                var detail = $"no machine has tags [{string.Join(", ", MachineMatching.RequiredTags(pipeline.Variants))}]";
+                await db.Runs.Where(r => r.Id == runId && r.EndedAt == null).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Outcome, Outcome.InfraError)
+                    .SetProperty(r => r.Detail, detail)
+                    .SetProperty(r => r.EndedAt, now), ct);
+                log.LogWarning("Run {RunId}: {Detail}", runId, detail);
+            }
+        }
+        else
+        {
+            foreach (var (variant, machineId) in plan)
+            {
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO jobs (id, run_id, variant, machine_id, state, outcome, created_at, console_count)
+                    VALUES ({Guid.CreateVersion7(now)}, {runId}, {variant}, {machineId}, {JobStates.Queued}, {Outcome.Pending.ToName()}, {now}, 0)
+                    ON CONFLICT (run_id, variant, machine_id) DO NOTHING
+                    """, ct);
+            }
+            // Delivered when the transaction commits, so a woken agent always finds the jobs.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {runId.ToString()})", ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+}

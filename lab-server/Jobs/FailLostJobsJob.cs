@@ -1,0 +1,56 @@
+using System.Globalization;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Runs;
+
+namespace Redox.Lab.Server.Jobs;
+
+/// <summary>
+/// Fails running jobs whose lease expired (the agent stopped heartbeating) as agent-lost, keeping their
+/// console, and rolls their runs up. Recurring; safe to run twice or on two servers at once.
+/// </summary>
+public sealed class FailLostJobsJob(LabDbContext db, RunRollup rollup, TimeProvider clock, IOptions<LabOptions> options, ILogger<FailLostJobsJob> log)
+{
+    public const string RecurringId = "fail-lost-jobs";
+
+    /// <summary>Every 15 seconds (Hangfire's six-field cron has a seconds field).</summary>
+    public const string Cron = "*/15 * * * * *";
+
+    /// <summary>Returns how many jobs it failed.</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var expired = await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobStates.Running && j.LeaseExpiresAt < now)
+            .Select(j => new { j.Id, j.RunId, j.LeaseExpiresAt })
+            .ToListAsync(ct);
+
+        var failed = 0;
+        foreach (var job in expired)
+        {
+            var lastHeartbeat = job.LeaseExpiresAt!.Value - options.Value.Lease;
+            var detail = $"no heartbeat since {lastHeartbeat.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z";
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // Re-checked under the update: a heartbeat or a completion may have arrived since the select.
+            var changed = await db.Jobs
+                .Where(j => j.Id == job.Id && j.State == JobStates.Running && j.LeaseExpiresAt < now)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.State, JobStates.Ended)
+                    .SetProperty(j => j.Outcome, Outcome.AgentLost)
+                    .SetProperty(j => j.Detail, detail)
+                    .SetProperty(j => j.EndedAt, now), ct);
+            if (changed == 1)
+            {
+                await rollup.RollUpAsync(job.RunId, now, ct);
+                failed++;
+                log.LogWarning("Job {JobId} failed as agent-lost: {Detail}", job.Id, detail);
+            }
+            await tx.CommitAsync(ct);
+        }
+        return failed;
+    }
+}

@@ -1,0 +1,26 @@
+using Hangfire;
+
+namespace Redox.Lab.Server.Jobs;
+
+/// <summary>Registers the recurring jobs once the database answers (a server may start before its database).</summary>
+internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<RecurringJobs> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                recurring.AddOrUpdate<FailLostJobsJob>(
+                    FailLostJobsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    FailLostJobsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Cannot register the recurring jobs yet; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+}

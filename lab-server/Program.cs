@@ -1,0 +1,21 @@
+using Redox.Lab.Dashboard;
+using Redox.Lab.Server;
+using Redox.Lab.Server.Agents;
+using Redox.Lab.Server.Runs;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddApplicationServices();
+
+var app = builder.Build();
+app.UseApplicationMiddleware();
+
+app.MapHealthApi();
+app.MapRunsApi();
+app.MapAgentsApi();
+app.MapDashboard();
+app.MapHangfire();
+
+app.Run();
+
+/// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+
+namespace Redox.Lab.Server.Runs;
+
+/// <summary>A git failure worth reporting to the pusher as is (unknown branch, unreadable repository).</summary>
+public class GitException(string message) : Exception(message);
+
+/// <summary>A git failure that may pass on its own (network, remote busy): retried by the "git" pipeline.</summary>
+public sealed class GitTransientException(string message) : GitException(message);
+
+/// <summary>A pushed commit, resolved and with its pipeline file read.</summary>
+public sealed record ResolvedCommit(string Commit, string PipelineYaml);
+
+/// <summary>
+/// Keeps one bare mirror per repository under <c>{DataDir}/mirrors</c> and reads commits from it.
+/// Calls for the same repository are serialised; a mirror appears only once its clone completed.
+/// </summary>
+public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineProvider<string> pipelines, ILogger<GitMirrors> log)
+{
+    /// <summary>Name of the resilience pipeline wrapped around fetches.</summary>
+    public const string Pipeline = "git";
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(Pipeline);
+
+    public async Task<ResolvedCommit> ResolveAsync(string repository, string? branch, string? commit, string pipelinePath, CancellationToken ct)
+    {
+        var mirror = MirrorPath(repository);
+        var gate = _gates.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            await _pipeline.ExecuteAsync(async token => await UpdateMirrorAsync(repository, mirror, token), ct);
+
+            var rev = commit ?? $"refs/heads/{branch}";
+            var parsed = await RunGitAsync(mirror, ["rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"], ct);
+            if (parsed.ExitCode != 0)
+                throw new GitException(commit is null
+                    ? $"unknown branch '{branch}' in {repository}"
+                    : $"unknown commit '{commit}' in {repository}");
+            var sha = parsed.Stdout.Trim();
+
+            var show = await RunGitAsync(mirror, ["show", $"{sha}:{pipelinePath}"], ct);
+            if (show.ExitCode != 0)
+                throw new GitException($"pipeline file '{pipelinePath}' does not exist at commit {sha}");
+            return new ResolvedCommit(sha, show.Stdout);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private string MirrorPath(string repository)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repository)))[..16];
+        var name = new string(Path.GetFileName(repository.TrimEnd('/', '\\')).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+        if (name.Length > 40) name = name[..40];
+        return Path.Combine(Path.GetFullPath(options.Value.DataDir), "mirrors", $"{name}-{hash}.git");
+    }
+
+    private async Task UpdateMirrorAsync(string repository, string mirror, CancellationToken ct)
+    {
+        if (File.Exists(Path.Combine(mirror, "HEAD")))
+        {
+            var fetch = await RunGitAsync(mirror, ["fetch", "--prune", "--force", "origin"], ct);
+            if (fetch.ExitCode != 0) throw Failure(repository, fetch.Stderr);
+            return;
+        }
+
+        // Clone beside the final path and rename, so an interrupted clone never looks like a mirror.
+        Directory.CreateDirectory(Path.GetDirectoryName(mirror)!);
+        var partial = $"{mirror}.partial-{Guid.NewGuid():N}";
+        try
+        {
+            var clone = await RunGitAsync(null, ["clone", "--mirror", "--quiet", "--", repository, partial], ct);
+            if (clone.ExitCode != 0) throw Failure(repository, clone.Stderr);
+            try
+            {
+                Directory.Move(partial, mirror);
+            }
+            catch (IOException) when (File.Exists(Path.Combine(mirror, "HEAD")))
+            {
+                // Another server process cloned it first: theirs is as good as ours.
+            }
+            log.LogInformation("Mirrored {Repository} into {Mirror}", repository, mirror);
+        }
+        finally
+        {
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        }
+    }
+
+    private static GitException Failure(string repository, string stderr)
+    {
+        var message = $"cannot read repository {repository}: {FirstLines(stderr)}";
+        // Missing or not-a-repository does not heal by retrying; anything else (network, remote) might.
+        string[] permanent = ["does not appear to be a git repository", "not found", "does not exist", "Permission denied", "Authentication failed"];
+        return permanent.Any(p => stderr.Contains(p, StringComparison.OrdinalIgnoreCase))
+            ? new GitException(message)
+            : new GitTransientException(message);
+    }
+
+    private static string FirstLines(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "git failed" : string.Join(" ", lines.Take(3));
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunGitAsync(string? gitDir, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (gitDir is not null)
+        {
+            psi.ArgumentList.Add("--git-dir");
+            psi.ArgumentList.Add(gitDir);
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        // Never wait for a password on a terminal that no one watches.
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
+
+        using var process = Process.Start(psi) ?? throw new GitTransientException("cannot start git");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

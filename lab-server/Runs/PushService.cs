@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Polly.Timeout;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Pipelines;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Jobs;
+
+namespace Redox.Lab.Server.Runs;
+
+/// <summary>A push the lab cannot accept; the message is the problem's detail.</summary>
+public sealed class PushRejectedException(string title, string message) : Exception(message)
+{
+    public string Title { get; } = title;
+}
+
+/// <summary>"Push a branch": resolve, validate, store the run, schedule its jobs.</summary>
+public sealed partial class PushService(LabDbContext db, GitMirrors git, IBackgroundJobClient hangfire, TimeProvider clock)
+{
+    public async Task<(Guid RunId, string Commit)> PushAsync(PushRequest request, CancellationToken ct)
+    {
+        var repository = NormaliseRepository(request.Repository);
+        var (branch, commit, pipelinePath) = Validate(request);
+
+        // 1. Resolve the branch at the repository as it is now, and read the pipeline at that commit.
+        ResolvedCommit resolved;
+        try
+        {
+            resolved = await git.ResolveAsync(repository, branch, commit, pipelinePath, ct);
+        }
+        catch (GitException ex)
+        {
+            throw new PushRejectedException("Cannot resolve the push", ex.Message);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new PushRejectedException("Cannot resolve the push", $"repository {repository} did not answer in time");
+        }
+
+        // 2. Reject a malformed pipeline now, naming file, line and field, rather than on every agent later.
+        try
+        {
+            PipelineLoader.Load(resolved.PipelineYaml, pipelinePath);
+        }
+        catch (PipelineException ex)
+        {
+            throw new PushRejectedException("Malformed pipeline", ex.Message);
+        }
+
+        // 3. Store the run; only then schedule it (the job reads the run, so it must be committed first).
+        var now = clock.GetUtcNow();
+        var runId = Guid.CreateVersion7(now);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO repositories (id, url, created_at) VALUES ({Guid.CreateVersion7(now)}, {repository}, {now}) ON CONFLICT (url) DO NOTHING", ct);
+            var repositoryId = await db.Repositories.Where(r => r.Url == repository).Select(r => r.Id).SingleAsync(ct);
+            db.Runs.Add(new RunRow
+            {
+                Id = runId,
+                RepositoryId = repositoryId,
+                Branch = branch,
+                Commit = resolved.Commit,
+                PipelinePath = pipelinePath,
+                PipelineYaml = resolved.PipelineYaml,
+                Outcome = Outcome.Pending,
+                CreatedAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+
+        hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
+        return (runId, resolved.Commit);
+    }
+
+    private static (string? Branch, string? Commit, string Pipeline) Validate(PushRequest request)
+    {
+        var branch = string.IsNullOrWhiteSpace(request.Branch) ? null : request.Branch.Trim();
+        var commit = string.IsNullOrWhiteSpace(request.Commit) ? null : request.Commit.Trim();
+        if (branch is null && commit is null)
+            throw new PushRejectedException("Invalid push", "give a branch or a commit");
+        if (branch is not null && (branch.StartsWith('-') || branch.Contains("..", StringComparison.Ordinal) || branch.Any(c => char.IsControl(c) || c == ' ' || c == ':')))
+            throw new PushRejectedException("Invalid push", $"'{branch}' is not a branch name");
+        if (commit is not null && !CommitId().IsMatch(commit))
+            throw new PushRejectedException("Invalid push", $"'{commit}' is not a commit id (4 to 64 hex digits)");
+        var pipeline = request.Pipeline?.Trim().TrimStart('/') ?? "";
+        if (pipeline.Length == 0 || pipeline.Contains("..", StringComparison.Ordinal) || pipeline.Any(char.IsControl))
+            throw new PushRejectedException("Invalid push", $"'{request.Pipeline}' is not a pipeline path inside the repository");
+        return (branch, commit, pipeline);
+    }
+
+    /// <summary>A local path becomes absolute (the agents clone from the same place); a URL stays as given.</summary>
+    internal static string NormaliseRepository(string repository)
+    {
+        var r = repository?.Trim() ?? "";
+        if (r.Length == 0) throw new PushRejectedException("Invalid push", "repository is required");
+        if (r.StartsWith('-')) throw new PushRejectedException("Invalid push", $"'{r}' is not a repository");
+        var isUrl = r.Contains("://", StringComparison.Ordinal) || ScpLike().IsMatch(r);
+        return isUrl ? r : Path.GetFullPath(r).TrimEnd('/');
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{4,64}$")]
+    private static partial Regex CommitId();
+
+    [GeneratedRegex(@"^[\w.-]+@[\w.-]+:")]
+    private static partial Regex ScpLike();
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Dashboard;
+using Redox.Lab.Server.Data;
+
+namespace Redox.Lab.Server.Runs;
+
+/// <summary>The read side shared by the API and the dashboard.</summary>
+public sealed class RunQueries(LabDbContext db) : IDashboardData
+{
+    public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(int limit, CancellationToken ct) =>
+        await db.Runs.AsNoTracking()
+            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+            .Take(limit)
+            .Select(r => new RunSummary(r.Id, r.Repository.Url, r.Branch, r.Commit, r.PipelinePath,
+                r.Outcome, r.CreatedAt, r.EndedAt, r.Jobs.Count))
+            .ToListAsync(ct);
+
+    public async Task<RunView?> GetRunAsync(Guid id, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().Include(r => r.Repository).FirstOrDefaultAsync(r => r.Id == id, ct);
+        if (run is null) return null;
+
+        var jobs = await db.Jobs.AsNoTracking()
+            .Where(j => j.RunId == id)
+            .Include(j => j.Machine).ThenInclude(m => m.Agent)
+            .Include(j => j.Agent)
+            .Include(j => j.Boots).ThenInclude(b => b.Stages)
+            .Include(j => j.Boots).ThenInclude(b => b.Metrics)
+            .Include(j => j.Boots).ThenInclude(b => b.Tests)
+            .Include(j => j.Boots).ThenInclude(b => b.Findings)
+            .AsSplitQuery()
+            .ToListAsync(ct);
+
+        var views = jobs
+            .OrderBy(j => j.Machine.Agent.Name, StringComparer.Ordinal)
+            .ThenBy(j => j.Machine.Name, StringComparer.Ordinal)
+            .ThenBy(j => j.Variant, StringComparer.Ordinal)
+            .Select(ToView)
+            .ToList();
+        return new RunView(run.Id, run.Repository.Url, run.Branch, run.Commit, run.PipelinePath,
+            run.Outcome, run.CreatedAt, run.EndedAt, views);
+    }
+
+    public async Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct)
+    {
+        if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return null;
+        return await db.ConsoleLines.AsNoTracking()
+            .Where(l => l.JobId == jobId && l.LineNo >= from)
+            .OrderBy(l => l.LineNo)
+            .Take(limit)
+            .Select(l => new ConsoleLine(l.Boot, l.HostTime, l.Text))
+            .ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(int runs, CancellationToken ct)
+    {
+        var recent = await db.Runs.AsNoTracking()
+            .OrderByDescending(r => r.CreatedAt)
+            .Take(runs)
+            .Select(r => new { r.Id, r.Commit, r.CreatedAt })
+            .ToListAsync(ct);
+        var ids = recent.Select(r => r.Id).ToList();
+
+        var boots = await db.Jobs.AsNoTracking()
+            .Where(j => ids.Contains(j.RunId))
+            .SelectMany(j => j.Boots, (j, b) => new { j.RunId, Agent = j.Machine.Agent.Name, Machine = j.Machine.Name, j.Variant, BootId = b.Id })
+            .ToListAsync(ct);
+        var bootIds = boots.Select(b => b.BootId).ToList();
+        // Per boot, its last stage (highest ordinal): the time the kernel took to get where it was going.
+        var lastStages = (await db.BootStages.AsNoTracking()
+                .Where(s => bootIds.Contains(s.BootId))
+                .Select(s => new { s.BootId, s.Ordinal, s.HostNs, s.KernelNs })
+                .ToListAsync(ct))
+            .GroupBy(s => s.BootId)
+            .ToDictionary(g => g.Key, g => g.MaxBy(s => s.Ordinal)!);
+
+        var byRun = recent.ToDictionary(r => r.Id);
+        return boots
+            .Where(b => lastStages.ContainsKey(b.BootId))
+            .Select(b => new BootTimePoint(
+                b.RunId,
+                byRun[b.RunId].Commit,
+                byRun[b.RunId].CreatedAt,
+                b.Variant == "default" ? $"{b.Agent}/{b.Machine}" : $"{b.Agent}/{b.Machine} ({b.Variant})",
+                lastStages[b.BootId].HostNs / 1e6,
+                lastStages[b.BootId].KernelNs / 1e6))
+            .OrderBy(p => p.RunCreatedAt)
+            .ToList();
+    }
+
+    private static JobView ToView(JobRow j) => new(
+        j.Id, j.Variant, j.Machine.Name, j.Agent?.Name ?? j.Machine.Agent.Name, j.Outcome, j.Detail,
+        j.CreatedAt, j.AssignedAt, j.EndedAt,
+        j.Boots.OrderBy(b => b.Index).Select(b => new BootView(
+            b.Index, b.Outcome, b.Detail, b.StartedAt, b.EndedAt, b.TscHz, b.CorruptMarkers,
+            b.Stages.OrderBy(s => s.Ordinal).Select(s => new StageReport(s.Name, s.Source, s.KernelNs, s.HostNs)).ToList(),
+            b.Metrics.OrderBy(m => m.Id).Select(m => new MetricReport(m.Name, m.Value, m.Unit, m.Samples, m.Stat)).ToList(),
+            b.Tests.OrderBy(t => t.Id).Select(t => new TestReport(t.Name, t.Result, t.Detail)).ToList(),
+            b.Findings.OrderBy(f => f.Id).Select(f => new FindingReport(f.Kind, ReadFields(f.Fields), f.Line)).ToList()))
+            .ToList());
+
+    private static Dictionary<string, string> ReadFields(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+}

@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+
+namespace Redox.Lab.Server.Runs;
+
+/// <summary>How a run ended, from how its jobs ended.</summary>
+public static class RunOutcomes
+{
+    /// <summary>The worst of the jobs' outcomes (<see cref="OutcomeNames.Worst"/>); pending while any job is, or with no jobs.</summary>
+    public static Outcome RollUp(IEnumerable<Outcome> jobOutcomes)
+    {
+        Outcome? worst = null;
+        foreach (var o in jobOutcomes)
+        {
+            if (o == Outcome.Pending) return Outcome.Pending;
+            worst = worst is { } w ? OutcomeNames.Worst(w, o) : o;
+        }
+        return worst ?? Outcome.Pending;
+    }
+}
+
+/// <summary>Ends a run once all its jobs ended. Call inside the transaction that ended a job.</summary>
+public sealed class RunRollup(LabDbContext db)
+{
+    public async Task RollUpAsync(Guid runId, DateTimeOffset now, CancellationToken ct)
+    {
+        // Lock the run so two jobs ending at once cannot both see the other still running:
+        // the second waits here, then (read committed) counts with the first one's update visible.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM runs WHERE id = {runId} FOR UPDATE", ct);
+        var jobs = await db.Jobs.Where(j => j.RunId == runId).Select(j => new { j.State, j.Outcome }).ToListAsync(ct);
+        if (jobs.Count == 0 || jobs.Any(j => j.State != JobStates.Ended)) return;
+
+        var outcome = RunOutcomes.RollUp(jobs.Select(j => j.Outcome));
+        await db.Runs.Where(r => r.Id == runId && r.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, outcome).SetProperty(r => r.EndedAt, now), ct);
+    }
+}

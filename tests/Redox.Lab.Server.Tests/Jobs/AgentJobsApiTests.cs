@@ -1,0 +1,210 @@
+using Microsoft.Extensions.Logging;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Jobs;
+using Redox.Lab.Server.Runs;
+using Redox.Lab.Server.Tests.Support;
+
+namespace Redox.Lab.Server.Tests.Jobs;
+
+[Collection(LabCollection.Name)]
+public sealed class AgentJobsApiTests(LabFixture lab)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    /// <summary>Pushes a run for a new agent's machines and claims all its jobs (one per variant and machine).</summary>
+    private async Task<(HttpClient Agent, JobAssignment Job, Guid RunId, List<JobAssignment> All)> ClaimedJobAsync(int machines = 1)
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("jobs-" + tag, Enumerable.Repeat(new[] { "x86_64", tag }, machines).ToArray());
+        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        var all = new List<JobAssignment>();
+        for (var i = 0; i < machines * Repo.ReferenceVariants.Count; i++)
+            all.Add((await LabFixture.NextJobAsync(agent, 10))!);
+        Assert.All(all, j => Assert.Equal(pushed.RunId, j.RunId));
+        return (agent, all[0], pushed.RunId, all);
+    }
+
+    private static ConsoleChunk Chunk(long offset, params string[] lines) =>
+        new(offset, lines.Select(l => new ConsoleLine(0, T0, l)).ToList());
+
+    [Fact]
+    public async Task AppendConsole_RetriedAndOverlappingChunks_StoresEachLineOnce()
+    {
+        var (agent, job, _, _) = await ClaimedJobAsync();
+        var url = $"/api/agent/jobs/{job.JobId}/console";
+
+        var first = await agent.PostAsJsonAsync(url, Chunk(0, "a", "b", "c"), LabFixture.Json);
+        var retry = await agent.PostAsJsonAsync(url, Chunk(0, "a", "b", "c"), LabFixture.Json);
+        var overlap = await agent.PostAsJsonAsync(url, Chunk(2, "c", "d", "e"), LabFixture.Json);
+
+        Assert.Equal(3, (await first.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+        Assert.Equal(3, (await retry.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+        Assert.Equal(5, (await overlap.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+        using var client = lab.Client();
+        var lines = (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console", LabFixture.Json))!;
+        Assert.Equal(["a", "b", "c", "d", "e"], lines.Select(l => l.Text));
+        Assert.Equal(T0, lines[0].HostTime);
+        var page = (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console?from=3&limit=1", LabFixture.Json))!;
+        Assert.Equal("d", Assert.Single(page).Text);
+    }
+
+    [Fact]
+    public async Task AppendConsole_OffsetPastStored_Returns409WithNextOffset()
+    {
+        var (agent, job, _, _) = await ClaimedJobAsync();
+        var url = $"/api/agent/jobs/{job.JobId}/console";
+        await agent.PostAsJsonAsync(url, Chunk(0, "a", "b"), LabFixture.Json);
+
+        var gap = await agent.PostAsJsonAsync(url, Chunk(5, "f"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.Conflict, gap.StatusCode);
+        Assert.Equal(2, (await gap.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+    }
+
+    [Fact]
+    public async Task AppendConsole_NulAndMarkup_StoredReadable()
+    {
+        var (agent, job, _, _) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "x\0y", "<b>&"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var client = lab.Client();
+        var lines = (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console", LabFixture.Json))!;
+        Assert.Equal(["x\uFFFDy", "<b>&"], lines.Select(l => l.Text));
+    }
+
+    [Fact]
+    public async Task AppendConsole_OtherAgentsJob_Returns409Problem()
+    {
+        var (_, job, _, _) = await ClaimedJobAsync();
+        var (_, stranger) = await lab.EnrolAsync("stranger-" + Guid.NewGuid().ToString("N")[..8], ["none"]);
+
+        var response = await stranger.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "a"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    internal static BootReport Boot(int index, Outcome outcome, params string[] stages) => new(
+        index, outcome, null, T0, T0.AddSeconds(2), 2_000_000_000,
+        stages.Select((s, i) => new StageReport(s, "marker", (i + 1) * 1_000_000L, (i + 1) * 1_500_000L)).ToList(),
+        [new MetricReport("alloc.ns", 42.5, "ns", 1000, "p50")],
+        [new TestReport("mm.buddy", "pass", null)],
+        [new FindingReport("double-free", new Dictionary<string, string> { ["addr"] = "0xdead", ["bt"] = "0x1,0x2" }, 7)],
+        1);
+
+    [Fact]
+    public async Task ReportBoot_SameIndexTwice_ReplacesTheBoot()
+    {
+        var (agent, job, runId, _) = await ClaimedJobAsync();
+        var url = $"/api/agent/jobs/{job.JobId}/boots/0";
+
+        Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync(url, Boot(0, Outcome.KernelPanic, "entry"), LabFixture.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync(url, Boot(0, Outcome.Passed, "entry", "long-mode", "kmain-done"), LabFixture.Json)).StatusCode);
+
+        var run = await lab.RunAsync(runId);
+        var boot = Assert.Single(run.Jobs.Single(j => j.Id == job.JobId).Boots);
+        Assert.Equal(Outcome.Passed, boot.Outcome);
+        Assert.Equal(["entry", "long-mode", "kmain-done"], boot.Stages.Select(s => s.Name));
+        Assert.Equal(4_500_000L, boot.Stages[^1].HostNs);
+        Assert.Single(boot.Metrics);
+        Assert.Single(boot.Tests);
+        var finding = Assert.Single(boot.Findings);
+        Assert.Equal("0xdead", finding.Fields["addr"]);
+        Assert.Equal(1, boot.CorruptMarkers);
+        Assert.Equal(2_000_000_000, boot.TscHz);
+    }
+
+    [Fact]
+    public async Task ReportBoot_IndexMismatch_Returns400()
+    {
+        var (agent, job, _, _) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/1", Boot(0, Outcome.Passed), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Complete_AllJobsEnded_RollsRunUpToWorstOutcome()
+    {
+        var (agent, _, runId, all) = await ClaimedJobAsync(machines: 2);
+        var second = all[^1];
+
+        foreach (var job in all.Take(all.Count - 1))
+        {
+            var done = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+            Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
+        }
+        var midway = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.Pending, midway.Outcome);
+        Assert.Null(midway.EndedAt);
+
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{second.JobId}/complete", new JobCompletion(Outcome.KernelPanic, "panic at mm/buddy.c:42"), LabFixture.Json);
+        var again = await agent.PostAsJsonAsync($"/api/agent/jobs/{second.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.KernelPanic, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+        var panicked = run.Jobs.Single(j => j.Id == second.JobId);
+        Assert.Equal(Outcome.KernelPanic, panicked.Outcome);
+        Assert.Equal("panic at mm/buddy.c:42", panicked.Detail);
+        var heartbeat = await agent.PostAsync($"/api/agent/jobs/{second.JobId}/heartbeat", null);
+        Assert.False((await heartbeat.Content.ReadFromJsonAsync<HeartbeatResponse>(LabFixture.Json))!.Continue);
+    }
+
+    [Fact]
+    public async Task Complete_PendingOutcome_Returns400()
+    {
+        var (agent, job, _, _) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Pending, null), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task FailLostJobs_LeaseExpired_MarksAgentLostKeepsConsoleRollsUpRun()
+    {
+        var (agent, job, runId, all) = await ClaimedJobAsync();
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "booting", "silence"), LabFixture.Json);
+
+        await using (var scope = lab.Scope())
+        {
+            var sp = scope.ServiceProvider;
+            var db = sp.GetRequiredService<LabDbContext>();
+            var lease = (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId)).LeaseExpiresAt!.Value;
+            var clock = new FakeTimeProvider(lease.AddSeconds(1));
+            var sut = new FailLostJobsJob(db, new RunRollup(db), clock, sp.GetRequiredService<IOptions<LabOptions>>(),
+                sp.GetRequiredService<ILogger<FailLostJobsJob>>());
+
+            Assert.True(await sut.RunAsync(CancellationToken.None) >= all.Count);
+            Assert.Equal(0, await new FailLostJobsJob(db, new RunRollup(db), clock, sp.GetRequiredService<IOptions<LabOptions>>(),
+                sp.GetRequiredService<ILogger<FailLostJobsJob>>()).RunAsync(CancellationToken.None));
+        }
+
+        var run = await lab.RunAsync(runId);
+        Assert.All(run.Jobs, j => Assert.Equal(Outcome.AgentLost, j.Outcome));
+        var lost = run.Jobs.Single(j => j.Id == job.JobId);
+        Assert.Equal(Outcome.AgentLost, lost.Outcome);
+        Assert.StartsWith("no heartbeat since ", lost.Detail, StringComparison.Ordinal);
+        Assert.Equal(Outcome.AgentLost, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+        using var client = lab.Client();
+        Assert.Equal(2, (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console", LabFixture.Json))!.Count);
+        var heartbeat = await agent.PostAsync($"/api/agent/jobs/{job.JobId}/heartbeat", null);
+        Assert.False((await heartbeat.Content.ReadFromJsonAsync<HeartbeatResponse>(LabFixture.Json))!.Continue);
+        var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+        Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        Assert.Equal(Outcome.AgentLost, (await lab.RunAsync(runId)).Jobs.Single(j => j.Id == job.JobId).Outcome);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Migrations;
+
+namespace Redox.Lab.Server.Tests.Support;
+
+/// <summary>
+/// One real PostgreSQL (fresh database, migrated by the migrate command) and one real lab server on Kestrel
+/// (127.0.0.1, a free port) for the "lab" collection. Tests isolate themselves by tags and agent names.
+/// </summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public const string EnrolmentSecret = "test-enrolment-secret";
+    public const int LeaseSeconds = 30;
+
+    private WebApplicationFactory<Program>? _factory;
+    private PostgresCluster? _cluster;
+
+    public static readonly JsonSerializerOptions Json = CreateJson();
+
+    /// <summary>Temp folder for this fixture: PostgreSQL data, git repositories, the server's mirrors.</summary>
+    public string TempDir { get; } = Path.Combine(Path.GetTempPath(), "redox-lab-server-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public string ConnectionString { get; private set; } = "";
+
+    internal PostgresCluster Cluster => _cluster!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(TempDir);
+        _cluster = await PostgresCluster.StartAsync(Path.Combine(TempDir, "pg"));
+        ConnectionString = _cluster.ConnectionString("lab_" + Guid.NewGuid().ToString("N")[..8]);
+
+        using var output = new StringWriter();
+        var exit = await MigrateCommand.RunAsync(["--connection", ConnectionString], output, output);
+        Assert.True(exit == 0, output.ToString());
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Lab", ConnectionString);
+            b.UseSetting("Lab:EnrolmentSecret", EnrolmentSecret);
+            b.UseSetting("Lab:DataDir", Path.Combine(TempDir, "server"));
+            b.UseSetting("Lab:LeaseSeconds", LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            b.UseEnvironment("Testing");
+        });
+        _factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        _factory.StartServer();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null) await _factory.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(TempDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a file still held open is left in /tmp.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>An HTTP client to the real server.</summary>
+    public HttpClient Client(string? bearer = null)
+    {
+        var client = _factory!.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(90);
+        if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return client;
+    }
+
+    public AsyncServiceScope Scope() => Services.CreateAsyncScope();
+
+    /// <summary>Enrols an agent with one machine per tag set; returns a client carrying its token.</summary>
+    public async Task<(Guid AgentId, HttpClient Client)> EnrolAsync(string name, params string[][] machineTags)
+    {
+        var machines = machineTags.Select((tags, i) => new MachineInfo($"qemu-{i}", "qemu", tags, 1, 256)).ToList();
+        using var anonymous = Client();
+        var response = await anonymous.PostAsJsonAsync("/api/agents/enrol", new EnrolRequest(name, EnrolmentSecret, machines, "test"), Json);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var enrolled = (await response.Content.ReadFromJsonAsync<EnrolResponse>(Json))!;
+        return (enrolled.AgentId, Client(enrolled.Token));
+    }
+
+    /// <summary>A repository with the given pipeline at pipelines/redox-reference.yaml on main.</summary>
+    public Task<GitRepo> RepoWithPipelineAsync(string yaml) =>
+        GitRepo.CreateAsync(TempDir, new Dictionary<string, string>
+        {
+            ["pipelines/redox-reference.yaml"] = yaml,
+            ["README.md"] = "kernel under test\n",
+        });
+
+    public async Task<PushResponse> PushAsync(GitRepo repo, string branch = "main")
+    {
+        using var client = Client();
+        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch), Json);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+    }
+
+    public async Task<RunView> RunAsync(Guid runId)
+    {
+        using var client = Client();
+        return (await client.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json))!;
+    }
+
+    /// <summary>Waits until the run satisfies <paramref name="done"/> (jobs are created by a Hangfire job).</summary>
+    public async Task<RunView> WaitForRunAsync(Guid runId, Func<RunView, bool> done, int timeoutMs = 15000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            var run = await RunAsync(runId);
+            if (done(run)) return run;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {runId} did not get there: {JsonSerializer.Serialize(run, Json)}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Long-polls for a job; null on 204.</summary>
+    public static async Task<JobAssignment?> NextJobAsync(HttpClient agent, int wait)
+    {
+        var response = await agent.GetAsync($"/api/agent/jobs/next?wait={wait}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NoContent) return null;
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JobAssignment>(Json);
+    }
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Extensions.ConfigureJson(o);
+        return o;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LabCollection : ICollectionFixture<LabFixture>
+{
+    public const string Name = "lab";
+}
