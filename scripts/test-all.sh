@@ -20,7 +20,7 @@ dotnet build Redox.Lab.sln -warnaserror -nologo -clp:ErrorsOnly -v quiet || exit
 make -s -C kernel || exit 1
 
 step "kernel host unit tests (make -C kernel test)"
-make -s -C kernel test 2>&1 | tee "$log/kernel.txt"
+make -s --no-print-directory -C kernel test 2>&1 | tee "$log/kernel.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || broken=1
 if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/kernel.txt" | tail -1); then
   passed=$((passed + $(echo "$line" | awk '{print $1}')))

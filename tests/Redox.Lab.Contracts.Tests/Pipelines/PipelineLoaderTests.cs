@@ -69,10 +69,12 @@ public class PipelineLoaderTests
         Assert.Equal(["x86_64"], p.Boot.Machine.Tags);
         Assert.Equal((1, 256), (p.Boot.Machine.Cpus, p.Boot.Machine.MemoryMiB));
         Assert.Equal(["KERNEL PANIC"], p.Console.Panic);
-        Assert.Equal(["entry", "long-mode", "serial", "tsc", "kmain-done"], p.Stages.Select(s => s.Marker));
-        var variant = Assert.Single(p.Variants);
-        Assert.Equal("default", variant.Name);
-        Assert.Same(variant, p.Variant("default"));
+        Assert.Equal(["entry", "long-mode", "serial", "tsc"], p.Stages.Select(s => s.Marker).Take(4));
+        Assert.Equal("kmain-done", p.Stages[^1].Marker);
+        Assert.All(p.Stages, s => Assert.Equal(s.Name, s.Marker));
+        Assert.Equal(["p2buddy", "rmm"], p.Variants.Select(v => v.Name));
+        Assert.Equal("rmm", p.Variant("rmm").Env["ALLOCATOR"]);
+        Assert.Equal(256, p.Variant("rmm").Machine.MemoryMiB);
     }
 
     [Fact]
