@@ -1,0 +1,128 @@
+using Redox.Lab.Agent.Console;
+using Redox.Lab.Agent.Machines;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Console;
+using Redox.Lab.Contracts.Pipelines;
+
+namespace Redox.Lab.Agent.Jobs;
+
+/// <summary>
+/// One boot: power on, read the console into lines stamped with host time, judge them with a
+/// <see cref="BootConsole"/>, upload them, power off. Stops when the console says the boot ended,
+/// when the machine stops by itself, or at <c>boot.timeout</c>.
+/// </summary>
+public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
+{
+    /// <summary>After the end (or a panic) the kernel may still print a backtrace: keep reading this long.</summary>
+    public static readonly TimeSpan AfterEndWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>After the machine stopped, what it wrote may still sit in the console pipe: drain it this long.</summary>
+    public static readonly TimeSpan ExitDrainWindow = TimeSpan.FromSeconds(2);
+
+    public async Task<BootReport> RunAsync(
+        int index,
+        PipelineDefinition pipeline,
+        MachineRequirements requirements,
+        BootMedia media,
+        IMachine machine,
+        ConsoleUploader console,
+        CancellationToken cancellationToken)
+    {
+        var poweredOnAt = time.GetUtcNow();
+        var boot = new BootConsole(pipeline, poweredOnAt);
+        using var bootTimeout = new CancellationTokenSource(pipeline.Boot.Timeout, time);
+        using var windDown = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bootTimeout.Token, windDown.Token);
+
+        IMachineSession session;
+        try
+        {
+            session = await machine.PowerOnAsync(media, requirements, stop.Token);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or LabInfraException))
+        {
+            throw new LabInfraException($"{machine.Info.Name}: power-on failed: {e.Message}", e);
+        }
+
+        // Disposing the session powers the machine off: on every path out of here, cancellation included.
+        await using (session)
+        {
+            _ = session.Exited.ContinueWith(_ => CancelAfter(windDown, ExitDrainWindow), TaskScheduler.Default);
+            var endSeen = false;
+            var splitter = new ConsoleLineSplitter();
+            void Take(RawConsoleLine line)
+            {
+                var at = time.GetUtcNow();
+                var lineIndex = console.Add(new ConsoleLine(index, at, line.Text));
+                boot.Accept(line, at, lineIndex);
+                if (boot.Ended && !endSeen)
+                {
+                    endSeen = true;
+                    CancelAfter(windDown, AfterEndWindow);
+                }
+            }
+
+            var buffer = new byte[4096];
+            var eof = false;
+            try
+            {
+                while (true)
+                {
+                    var n = await session.Console.ReadAsync(buffer, stop.Token).AsTask().WaitAsync(stop.Token);
+                    if (n == 0)
+                    {
+                        eof = true;
+                        break;
+                    }
+
+                    foreach (var line in splitter.Feed(buffer.AsSpan(0, n)))
+                        Take(line);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Boot timeout, the end seen, or the machine stopped: all judged below.
+            }
+            catch (IOException e)
+            {
+                log.LogWarning("{Machine}: console read failed: {Error}", machine.Info.Name, e.Message);
+            }
+
+            if (splitter.Flush() is { } rest)
+                Take(rest);
+            var endedAt = time.GetUtcNow();
+            if (eof && !session.Exited.IsCompleted)
+            {
+                // The console closes as the machine stops; its exit status follows a moment later.
+                await ((Task)session.Exited).WaitAsync(ExitDrainWindow, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            var stoppedByItself = session.Exited.IsCompleted;
+            await session.PowerOffAsync();
+
+            var report = boot.ToReport(index, endedAt, timedOut: !boot.Ended);
+            if (!boot.Ended)
+            {
+                var why = stoppedByItself ? (await session.Exited).Description
+                    : bootTimeout.IsCancellationRequested ? $"boot timeout ({pipeline.Boot.Timeout}) passed"
+                    : "the console closed";
+                report = report with { Detail = report.Detail is null ? why : $"{report.Detail}; {why}" };
+            }
+
+            log.LogInformation("{Machine}: boot {Index} {Outcome}: {Detail}", machine.Info.Name, index, report.Outcome.ToName(), report.Detail);
+            return report;
+        }
+    }
+
+    private static void CancelAfter(CancellationTokenSource cts, TimeSpan delay)
+    {
+        try
+        {
+            cts.CancelAfter(delay);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The boot is already over.
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Options;
+using Redox.Lab.Agent.Build;
+using Redox.Lab.Agent.Console;
+using Redox.Lab.Agent.Machines;
+using Redox.Lab.Agent.Server;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Pipelines;
+
+namespace Redox.Lab.Agent.Jobs;
+
+/// <summary>
+/// Runs one job on one machine, from the assignment to the completion. The flow is a list of
+/// numbered checkpoints; none of them is resumed after an agent crash: the server fails the job as
+/// agent-lost when its lease runs out and schedules it again, and the next attempt starts at (1)
+/// with a fresh work directory.
+/// </summary>
+public sealed class JobRunner(
+    LabServerClient server,
+    GitCheckout git,
+    BuildRunner builder,
+    BootRunner boots,
+    IOptions<AgentOptions> options,
+    TimeProvider time,
+    ILogger<JobRunner> log)
+{
+    /// <summary>How long the final console flush and completion may take when the agent is not stopping.</summary>
+    public static readonly TimeSpan FinalReportTimeout = TimeSpan.FromMinutes(2);
+
+    public async Task<JobCompletion> RunAsync(JobAssignment job, IMachine machine, CancellationToken stopping)
+    {
+        var workDir = Path.Combine(options.Value.WorkRoot, job.JobId.ToString("N"));
+        await using var console = new ConsoleUploader(server, job.JobId, time, log);
+
+        // (1) Heartbeat. From here the server knows the agent is alive; the lease is renewed until the
+        //     completion is sent. A continue=false answer cancels everything below.
+        await using var heartbeat = new JobHeartbeat(server, job.JobId, job.LeaseSeconds, time, log);
+        using var jobTimeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, heartbeat.Stopped, jobTimeout.Token);
+        var ct = jobCts.Token;
+        var phase = "pipeline";
+        var timeout = TimeSpan.Zero;
+        JobCompletion completion;
+        try
+        {
+            // (2) Pipeline. The YAML is the one the server validated at push time; loading it is pure, so
+            //     it comes first and job.timeout bounds every later checkpoint, the checkout included.
+            var pipeline = PipelineLoader.Load(job.PipelineYaml, job.PipelinePath);
+            var variant = pipeline.Variant(job.Variant);
+            timeout = pipeline.JobTimeout;
+            jobTimeout.CancelAfter(timeout);
+
+            // (3) Checkout. Guaranteed after it: workDir holds exactly the commit, detached. Redone from
+            //     scratch by every attempt (the directory is deleted first); the mirror is only fetched.
+            phase = "checkout";
+            await git.CheckoutAsync(job.Repository, job.Commit, workDir, ct);
+
+            // (4) Build. Every output line is uploaded as boot -1 while it runs, so a failed build's log is
+            //     on the server. Guaranteed after it: the image and the modules exist.
+            phase = "build";
+            var artifacts = await builder.RunAsync(
+                pipeline, variant, workDir, line => console.Add(new ConsoleLine(-1, time.GetUtcNow(), line.Text)), ct);
+
+            // (5) Boots, one after the other on the same machine. Each boot powers the machine on, reads and
+            //     uploads its console, and powers it off on every path out (the machine never outlives its
+            //     boot). The console is flushed before the boot report, whose line indexes point into it;
+            //     posting a report is idempotent by index, so a resent one replaces itself.
+            var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline);
+            var reports = new List<BootReport>();
+            for (var i = 0; i < pipeline.Boot.Count; i++)
+            {
+                phase = $"boot {i}";
+                var report = await boots.RunAsync(i, pipeline, variant.Machine, media, machine, console, ct);
+                await console.FlushAsync(ct);
+                await server.PostBootAsync(job.JobId, report, ct);
+                reports.Add(report);
+            }
+
+            completion = Summarise(reports);
+        }
+        catch (OperationCanceledException) when (jobTimeout.IsCancellationRequested)
+        {
+            completion = new JobCompletion(Outcome.JobTimeout, $"job timeout ({timeout}) passed during {phase}");
+        }
+        catch (OperationCanceledException) when (heartbeat.StoppedByServer)
+        {
+            completion = new JobCompletion(Outcome.Cancelled, $"the server stopped the job during {phase}");
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            completion = new JobCompletion(Outcome.InfraError, $"the agent stopped during {phase}");
+        }
+        catch (BuildFailedException e)
+        {
+            completion = new JobCompletion(Outcome.BuildFailed, e.Message);
+        }
+        catch (Exception e) when (e is PipelineException or KeyNotFoundException && phase == "pipeline")
+        {
+            // The server validated this file; a fault here is the commit's pipeline, not the lab.
+            completion = new JobCompletion(Outcome.BuildFailed, $"pipeline: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Job {Job}: lab failure during {Phase}", job.JobId, phase);
+            completion = new JobCompletion(Outcome.InfraError, $"{phase}: {e.Message}");
+        }
+
+        // (6) Complete. Runs whatever happened above, with its own deadline (a short grace when the agent
+        //     is stopping): first every console line, so even a hung or garbled boot's log is kept, then
+        //     the completion, which the server takes once. If this fails, the lease expiry ends the job.
+        using (var final = new CancellationTokenSource(stopping.IsCancellationRequested ? options.Value.ShutdownGrace : FinalReportTimeout, time))
+        {
+            try
+            {
+                await console.FlushAsync(final.Token);
+                await server.CompleteAsync(job.JobId, completion, final.Token);
+            }
+            catch (Exception e)
+            {
+                log.LogError("Job {Job}: could not report the end ({Outcome}); the server's lease expiry will: {Error}", job.JobId, completion.Outcome.ToName(), e.Message);
+            }
+        }
+
+        // (7) Cleanup. Only the work directory; the repository mirror stays for the next job.
+        if (!options.Value.KeepWorkDirs)
+            DeleteWorkDir(workDir);
+        log.LogInformation("Job {Job}: {Outcome}: {Detail}", job.JobId, completion.Outcome.ToName(), completion.Detail);
+        return completion;
+    }
+
+    /// <summary>The job's outcome is its worst boot's; passed only when every boot passed.</summary>
+    public static JobCompletion Summarise(IReadOnlyList<BootReport> reports)
+    {
+        if (reports.Count == 0)
+            return new JobCompletion(Outcome.InfraError, "no boot ran");
+        var worst = reports.Aggregate(Outcome.Passed, (o, r) => OutcomeNames.Worst(o, r.Outcome));
+        if (worst == Outcome.Passed)
+            return new JobCompletion(Outcome.Passed, reports.Count == 1 ? "1 boot passed" : $"{reports.Count} boots passed");
+        var first = reports.First(r => r.Outcome == worst);
+        var count = reports.Count(r => r.Outcome == worst);
+        var detail = $"boot {first.Index}: {worst.ToName()}" + (first.Detail is { } d ? $": {d}" : "");
+        return new JobCompletion(worst, count > 1 ? $"{detail} ({count} of {reports.Count} boots)" : detail);
+    }
+
+    private void DeleteWorkDir(string workDir)
+    {
+        try
+        {
+            if (Directory.Exists(workDir))
+                Directory.Delete(workDir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Could not delete {WorkDir}: {Error}", workDir, e.Message);
+        }
+    }
+}
