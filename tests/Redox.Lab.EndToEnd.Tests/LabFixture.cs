@@ -41,6 +41,8 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // PostgreSQL runs as the 'postgres' user when the tests run as root: it must reach its data dir.
+        File.SetUnixFileMode(_work, (UnixFileMode)Convert.ToInt32("755", 8));
         var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString()).Trim();
         ConnectionString = pgBase.Replace("Database=postgres", "Database=redox_lab_e2e", StringComparison.Ordinal);
 
@@ -85,7 +87,7 @@ public sealed class LabFixture : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         File.WriteAllText(full, content);
         Git("add", "-A");
-        Git("commit", "-q", "-m", message);
+        Git("commit", "-q", "--allow-empty", "-m", message);
         return Git("rev-parse", "HEAD").Trim();
     }
 

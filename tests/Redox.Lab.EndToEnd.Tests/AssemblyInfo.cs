@@ -1,0 +1,2 @@
+// The lab runs its machines, PostgreSQL and git on Linux.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
