@@ -25,7 +25,20 @@ case "$cmd" in
   start)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 700 "$dir"
+    if [ "$(id -u)" = 0 ]; then
+      # PostgreSQL runs as 'postgres' and must be able to walk down to its data dir: grant
+      # traverse-only (o+x, no listing) on the parents that block it, e.g. a mktemp dir or /root.
+      p=$(dirname "$dir")
+      while ! runuser -u postgres -- test -x "$p" 2>/dev/null && [ "$p" != / ]; do
+        blocked=$p
+        while [ "$(dirname "$blocked")" != / ] && ! runuser -u postgres -- test -x "$(dirname "$blocked")"; do
+          blocked=$(dirname "$blocked")
+        done
+        echo "pg-local: granting traverse (o+x) on $blocked so the postgres user reaches $dir" >&2
+        chmod o+x "$blocked"
+      done
+      chown postgres "$dir" && chmod 700 "$dir"
+    fi
     if [ ! -f "$dir/PG_VERSION" ]; then
       as_owner "$INITDB" -D "$dir" -U lab --auth=trust -E UTF8 --locale=C >"$dir.initdb.log" 2>&1 \
         || { cat "$dir.initdb.log" >&2; exit 1; }

@@ -41,8 +41,6 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // PostgreSQL runs as the 'postgres' user when the tests run as root: it must reach its data dir.
-        File.SetUnixFileMode(_work, (UnixFileMode)Convert.ToInt32("755", 8));
         var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString()).Trim();
         ConnectionString = pgBase.Replace("Database=postgres", "Database=redox_lab_e2e", StringComparison.Ordinal);
 
