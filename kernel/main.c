@@ -11,6 +11,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/multiboot.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "lab/bugs.h"
@@ -18,6 +19,8 @@
 #include "lab/report.h"
 #include "lib/printf.h"
 #include "mm/mm.h"
+#include "prof/profiler.h"
+#include "selftest/tlb_stress.h"
 
 #ifndef ALLOCATOR_NAME
 #define ALLOCATOR_NAME "p2buddy"
@@ -83,8 +86,20 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     if (multiboot_read_layout(mbi, BOOT_MAPPED_LIMIT, &layout) < 0)
         panic("the loader gave no memory map");
 
+    /* CPUs from ACPI; keeps the AP trampoline page out of the allocator. */
+    smp_probe(&layout);
+
     /* Frames, page tables, heap; stage `mm`. */
     mm_init(&layout);
+
+    /* Local APICs, per-CPU blocks, the APs; stage `smp`. */
+    smp_init();
+
+    /* The NMI profiler, for the rest of the boot (PROFILE=1 only). */
+    prof_start();
+
+    /* TLB shootdown under remap stress on every CPU: test tlb.stress. */
+    tlb_stress_test();
 
     /* The deliberate bug of this build, if any (make BUG=...). */
     bugs_trigger();
@@ -92,6 +107,9 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* Allocator measurements and the fragmentation test. */
     mm_bench();
     mm_fragmentation_test();
+
+    /* The profile between the profile markers (PROFILE=1 only). */
+    prof_finish();
 
     finish();
 }

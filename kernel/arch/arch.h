@@ -47,4 +47,33 @@ int arch_backtrace(uint64_t *out, int max, int skip);
 /* Same walk from an explicit frame pointer (used for exception frames). */
 int arch_backtrace_from(uint64_t rbp, uint64_t *out, int max);
 
+/* ---- SMP (arch/x86_64/smp.c, ipi.c; added with issue 4) ---------------- */
+
+#define ARCH_MAX_CPUS 8
+
+/* This CPU's number: 0 is the BSP, APs are 1..arch_cpu_count()-1 in start
+ * order. 0 before smp_init(). Any context, NMI included. */
+unsigned arch_cpu_id(void);
+
+/* CPUs running kernel code (1 before smp_init()). */
+unsigned arch_cpu_count(void);
+
+/* TLB maintenance on this CPU, and the shootdown IPI (vector 0x41) to cpu. */
+void arch_tlb_flush_page(uint64_t va);
+void arch_tlb_flush_all(void);
+void arch_send_tlb_ipi(unsigned cpu);
+
+/* A spin-wait hint for busy loops. */
+void arch_cpu_relax(void);
+
+/* Halt this CPU until an interrupt arrives or about us microseconds passed
+ * (its local APIC timer). Interrupts must be enabled by the caller's state;
+ * they are enabled on return. Frees the host CPU under emulation. */
+void arch_nap_us(unsigned us);
+
+/* Profiler clock: one CPU's periodic timer at hz broadcasts NMIs to the
+ * others and samples itself; every sample goes to prof_sample(). */
+void arch_prof_timer_start(unsigned hz);
+void arch_prof_timer_stop(void);
+
 #endif

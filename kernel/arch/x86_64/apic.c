@@ -26,6 +26,7 @@
 #define REG_TIMER_INIT  0x380
 #define REG_TIMER_CUR   0x390
 #define REG_TIMER_DIV   0x3e0
+#define REG_LVT_LINT0   0x350
 
 #define SVR_ENABLE      0x100
 #define ICR_PENDING     (1u << 12)
@@ -36,11 +37,14 @@
 #define ICR_OTHERS      (3u << 18)
 #define LVT_MASKED      (1u << 16)
 #define LVT_PERIODIC    (1u << 17)
+#define LVT_DM_NMI      (4u << 8)       /* NMI delivery: always edge-triggered */
 #define TIMER_DIV_16    0x3
 
 static int x2apic;
 static volatile uint32_t *mmio;
 static uint64_t timer_hz;           /* timer ticks per second at divide 16 */
+
+static uint64_t timer_calibrate(void);
 
 static uint32_t rd(uint32_t reg)
 {
@@ -61,9 +65,10 @@ static void enable_this_cpu(void)
 {
     uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
 
-    if (x2apic)
-        base |= APIC_BASE_X2APIC;
+    /* Disabled -> x2APIC directly is an invalid transition: via xAPIC. */
     wrmsr(MSR_APIC_BASE, base);
+    if (x2apic)
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
     wr(REG_TPR, 0);
     wr(REG_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
 }
@@ -83,6 +88,7 @@ int lapic_init_bsp(uint64_t phys)
         mmio = (volatile uint32_t *)LAPIC_VA;
     }
     enable_this_cpu();
+    timer_hz = timer_calibrate();       /* once; every CPU's timer runs alike */
     return 0;
 }
 
@@ -166,6 +172,10 @@ static uint64_t timer_calibrate(void)
 
 void lapic_timer_periodic(uint8_t vector, uint32_t hz)
 {
+    if (hz == 0) {
+        lapic_timer_stop();
+        return;
+    }
     if (!timer_hz)
         timer_hz = timer_calibrate();
     uint64_t count = hz ? timer_hz / hz : 0;
@@ -178,4 +188,26 @@ void lapic_timer_stop(void)
 {
     wr(REG_LVT_TIMER, LVT_MASKED);
     wr(REG_TIMER_INIT, 0);
+}
+
+void lapic_timer_oneshot(uint8_t vector, uint32_t us)
+{
+    if (!timer_hz)
+        timer_hz = timer_calibrate();
+    uint64_t count = timer_hz / 1000000 * us;
+    wr(REG_TIMER_DIV, TIMER_DIV_16);
+    wr(REG_LVT_TIMER, vector);
+    wr(REG_TIMER_INIT, count ? (uint32_t)count : 1);
+}
+
+static uint32_t lint0_saved;
+
+void lapic_lint0_nmi(int on)
+{
+    if (on) {
+        lint0_saved = rd(REG_LVT_LINT0);
+        wr(REG_LVT_LINT0, LVT_DM_NMI);
+    } else {
+        wr(REG_LVT_LINT0, lint0_saved);
+    }
 }

@@ -41,4 +41,11 @@ void lapic_send_sipi(uint32_t apic_id, uint8_t page);
 void lapic_timer_periodic(uint8_t vector, uint32_t hz);
 void lapic_timer_stop(void);
 
+/* One interrupt on `vector` after about `us` microseconds, on this CPU. */
+void lapic_timer_oneshot(uint8_t vector, uint32_t us);
+
+/* This CPU's LINT0 pin (where the 8259 PIC's output arrives in virtual-wire
+ * mode) delivers NMIs (on != 0), or gets its previous setting back. */
+void lapic_lint0_nmi(int on);
+
 #endif

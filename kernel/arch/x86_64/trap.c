@@ -40,7 +40,7 @@ struct tss {
 extern uint64_t gdt64[];
 extern const uint64_t isr_stubs[32];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));  /* 32+: trap_set_gate */
 static struct tss tss __attribute__((aligned(16)));
 static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -85,6 +85,29 @@ void trap_init(void)
         idt[v].off_hi = (uint32_t)(a >> 32);
         idt[v].zero = 0;
     }
+    idtr.limit = sizeof idt - 1;
+    idtr.base = (uint64_t)idt;
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+/* Added for SMP (arch/x86_64/ipi.c): install an interrupt gate for `vector`
+ * (IST stack `ist`, 0 = none) in the shared IDT. Boot only, before the
+ * vector can fire; APs then load the same IDT with trap_load_idt(). */
+void trap_set_gate(uint8_t vector, uint64_t entry, int ist)
+{
+    idt[vector].off_lo = (uint16_t)entry;
+    idt[vector].sel = KERNEL_CS;
+    idt[vector].ist = (uint8_t)ist;
+    idt[vector].type = GATE_INTR;
+    idt[vector].off_mid = (uint16_t)(entry >> 16);
+    idt[vector].off_hi = (uint32_t)(entry >> 32);
+    idt[vector].zero = 0;
+}
+
+void trap_load_idt(void)
+{
+    struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr;
+
     idtr.limit = sizeof idt - 1;
     idtr.base = (uint64_t)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));

@@ -22,4 +22,9 @@ void trap_init(void);
  * dump and the lab markers, then ends the run with status=panic. */
 void trap_handler(struct trap_frame *f);
 
+/* SMP additions: an interrupt gate for vectors 32..255 (or an override of
+ * NMI) in the shared IDT, and loading that IDT on an application processor. */
+void trap_set_gate(uint8_t vector, uint64_t entry, int ist);
+void trap_load_idt(void);
+
 #endif

@@ -1,0 +1,26 @@
+/*
+ * arch/x86_64/ipi.h - the SMP interrupt vectors (Redox's numbering) and
+ * their handlers: 0x40 wakeup, 0x41 TLB shootdown, 0x44 profiler timer,
+ * NMI (profiler samples, only with PROFILE=1), 0xff spurious.
+ */
+#ifndef ARCH_X86_64_IPI_H
+#define ARCH_X86_64_IPI_H
+
+#include "arch/x86_64/trap.h"
+
+#define IPI_WAKEUP      0x40
+#define IPI_TLB         0x41
+#define IPI_SWITCH      0x42    /* reserved (scheduler) */
+#define IPI_PIT         0x43    /* reserved */
+#define IPI_PROFILE     0x44
+
+/* Install the gates in the shared IDT. BSP, once, before any AP starts. */
+void ipi_init(void);
+
+/* Handlers, called by ipi_entry.S with interrupts off. */
+void ipi_wakeup_handler(struct trap_frame *f);
+void ipi_tlb_handler(struct trap_frame *f);
+void ipi_profile_handler(struct trap_frame *f);
+void ipi_nmi_handler(struct trap_frame *f);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * prof/profiler.c - per-CPU sample rings and their perf-script dump.
+ *
+ * Ring: 2^RING_ORDER frames of 64-bit words per CPU; `head` (written only by
+ * that CPU's NMI handler, the single producer) and `tail` (the consumer at
+ * the end of the boot) count words and are taken modulo the ring size. A
+ * sample is [PROF_MAGIC | len, rip, tsc, cpu, return addresses...] (len =
+ * its word count); when it does not fit it is dropped and counted, so the
+ * ring never holds a partial sample. head is published after the words
+ * (release), so a reader sees only whole samples.
+ *
+ * Kept: kernel-mode samples of busy CPUs. Filtered (counted, not kept):
+ * user-mode samples (none yet) and samples of the idle loop, which would
+ * otherwise dominate a boot profile on otherwise idle APs.
+ */
+#ifdef PROFILE
+
+#include "arch/arch.h"
+#include "lab/lab.h"
+#include "lib/printf.h"
+#include "mm/frame.h"
+#include "prof/profiler.h"
+
+#define RING_ORDER      7                               /* 512 KiB per CPU */
+#define RING_WORDS      ((PAGE_SIZE << RING_ORDER) / 8)
+#define PROF_MAGIC      0x5052f00000000000ull           /* | length */
+#define MAGIC_MASK      0xfffff00000000000ull
+#define MAX_FRAMES      30
+#define HDR_WORDS       4
+
+struct ring {
+    uint64_t *w;
+    volatile uint64_t head;
+    uint64_t tail;
+    uint64_t taken, dropped, filtered, idle;
+} __attribute__((aligned(64)));
+
+static struct ring rings[ARCH_MAX_CPUS];
+static volatile int sampling;
+
+void prof_start(void)
+{
+    for (unsigned c = 0; c < arch_cpu_count(); c++) {
+        phys_t f = frame_alloc(RING_ORDER);
+        if (!f) {
+            kprintf("prof: no memory for CPU %u's ring; profiler off\n", c);
+            return;
+        }
+        rings[c].w = arch_phys_to_virt(f);
+    }
+    __atomic_store_n(&sampling, 1, __ATOMIC_RELEASE);
+    arch_prof_timer_start(PROFILE_HZ);
+    kprintf("prof: NMI profiler at %u Hz on %u CPUs, %llu KiB ring each\n",
+            PROFILE_HZ, arch_cpu_count(), (unsigned long long)(RING_WORDS / 128));
+}
+
+/* Return addresses along the frame-pointer chain, innermost first, while
+ * frames stay 8-aligned, ascending and inside the interrupted stack. */
+static int walk(const struct prof_ctx *c, uint64_t *out)
+{
+    uint64_t rbp = c->rbp, prev = 0;
+    int n = 0;
+
+    while (n < MAX_FRAMES && rbp > prev && (rbp & 7) == 0 &&
+           rbp >= c->stack_lo && rbp + 16 <= c->stack_hi) {
+        const uint64_t *frame = (const uint64_t *)rbp;
+        if (frame[1] == 0)
+            break;
+        out[n++] = frame[1];
+        prev = rbp;
+        rbp = frame[0];
+    }
+    return n;
+}
+
+void prof_sample(const struct prof_ctx *c)
+{
+    struct ring *r = &rings[c->cpu];
+    uint64_t ret[MAX_FRAMES];
+
+    if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE) || !r->w)
+        return;
+    if (c->user || c->idle) {
+        r->filtered++;
+        r->idle += c->idle;
+        return;
+    }
+    int n = walk(c, ret);
+    uint64_t len = HDR_WORDS + (uint64_t)n, h = r->head;
+    if (h - r->tail + len > RING_WORDS) {
+        r->dropped++;
+        return;
+    }
+    r->w[h % RING_WORDS] = PROF_MAGIC | len;
+    r->w[(h + 1) % RING_WORDS] = c->rip;
+    r->w[(h + 2) % RING_WORDS] = c->tsc;
+    r->w[(h + 3) % RING_WORDS] = c->cpu;
+    for (int i = 0; i < n; i++)
+        r->w[(h + HDR_WORDS + i) % RING_WORDS] = ret[i];
+    __atomic_store_n(&r->head, h + len, __ATOMIC_RELEASE);
+    r->taken++;
+}
+
+/* Print one sample at word t of ring r; returns its length in words (0 if
+ * the header is damaged: the rest of the ring is then skipped). */
+static uint64_t print_sample(struct ring *r, uint64_t t, uint64_t *lines)
+{
+    uint64_t hdr = r->w[t % RING_WORDS], len = hdr & ~MAGIC_MASK;
+    uint64_t hz = arch_timestamp_hz() ? arch_timestamp_hz() : 1;
+
+    if ((hdr & MAGIC_MASK) != PROF_MAGIC || len < HDR_WORDS || len > HDR_WORDS + MAX_FRAMES)
+        return 0;
+    uint64_t rip = r->w[(t + 1) % RING_WORDS], tsc = r->w[(t + 2) % RING_WORDS];
+    unsigned cpu = (unsigned)r->w[(t + 3) % RING_WORDS];
+    uint64_t ns = tsc > boot_tsc0 ? (tsc - boot_tsc0) * 1000 / (hz / 1000000) : 0;
+    kprintf("kernel %u [%03u] %llu.%06llu: 1 cycles:\n", cpu, cpu,
+            (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000));
+    kprintf("\t%llx [unknown] (kernel)\n", (unsigned long long)rip);
+    for (uint64_t i = HDR_WORDS; i < len; i++)
+        kprintf("\t%llx [unknown] (kernel)\n",
+                (unsigned long long)r->w[(t + i) % RING_WORDS]);
+    kprintf("\n");
+    *lines += 3 + (len - HDR_WORDS);
+    return len;
+}
+
+void prof_finish(void)
+{
+    uint64_t lines = 0, taken = 0, dropped = 0, filtered = 0, idle = 0;
+    struct lab_marker m;
+
+    if (!sampling)
+        return;
+    arch_prof_timer_stop();
+    __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
+    lab_begin(&m, "profile-begin");
+    lab_str(&m, "format", "perf-script");
+    lab_u64(&m, "hz", PROFILE_HZ);
+    lab_emit(&m);
+    for (unsigned c = 0; c < ARCH_MAX_CPUS; c++) {
+        struct ring *r = &rings[c];
+        uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), len = 1;
+        while (r->tail < head && len) {
+            len = print_sample(r, r->tail, &lines);
+            r->tail = len ? r->tail + len : head;
+        }
+        taken += r->taken;
+        dropped += r->dropped;
+        filtered += r->filtered;
+        idle += r->idle;
+    }
+    lab_begin(&m, "profile-end");
+    lab_u64(&m, "lines", lines);
+    lab_u64(&m, "samples", taken);
+    lab_u64(&m, "dropped", dropped);
+    lab_emit(&m);
+    lab_metric("prof.samples.taken", taken, "samples", 1, 0);
+    lab_metric("prof.samples.dropped", dropped, "samples", 1, 0);
+    lab_metric("prof.samples.filtered", filtered, "samples", 1, 0);
+    kprintf("prof: %llu samples kept, %llu dropped, %llu filtered (%llu idle)\n",
+            (unsigned long long)taken, (unsigned long long)dropped,
+            (unsigned long long)filtered, (unsigned long long)idle);
+}
+
+#endif /* PROFILE */
