@@ -34,7 +34,7 @@ void report_frame_finding(const char *kind, uint64_t frame, unsigned order,
     lab_hex(&m, "frame", frame);
     lab_u64(&m, "order", order);
     lab_str(&m, "msg", msg);
-    lab_u64(&m, "cpu", 0);
+    lab_u64(&m, "cpu", arch_cpu_id());
     lab_hexlist(&m, "bt", bt, n);
     lab_emit(&m);
 }
@@ -61,11 +61,11 @@ void panic(const char *msg)
     arch_irq_save();
     kprintf("KERNEL PANIC: %s\n", msg);
     int n = report_trace((uint64_t)__builtin_frame_address(0), bt, BT_MAX);
-    kprintf("CPU 0, PID 0\nNAME: kernel\nHALT\n");
+    kprintf("CPU %u, PID 0\nNAME: kernel\nHALT\n", arch_cpu_id());
     lab_begin(&m, "finding");
     lab_str(&m, "kind", "panic");
     lab_str(&m, "msg", msg);
-    lab_u64(&m, "cpu", 0);
+    lab_u64(&m, "cpu", arch_cpu_id());
     lab_hexlist(&m, "bt", bt, n);
     lab_emit(&m);
     lab_end("panic", END_CODE_PANIC);

@@ -6,6 +6,7 @@
 #include "lab/report.h"
 #include "lib/printf.h"
 #include "mm/mm_env.h"
+#include "mm/tlb.h"
 
 static volatile int mm_lock_word;
 static uint64_t mm_lock_flags;
@@ -18,8 +19,9 @@ void *mm_phys_to_virt(phys_t p)
 void mm_lock(void)
 {
     uint64_t flags = arch_irq_save();
-    while (__atomic_exchange_n(&mm_lock_word, 1, __ATOMIC_ACQUIRE))
-        __builtin_ia32_pause();
+    /* Interrupts are off while we wait: the spin serves shootdown requests,
+     * or a CPU holding the lock and waiting for our ack would wait forever. */
+    tlb_spin_lock(&mm_lock_word);
     mm_lock_flags = flags;
 }
 

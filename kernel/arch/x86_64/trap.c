@@ -166,7 +166,7 @@ void trap_handler(struct trap_frame *f)
     print_header(f, cr2);
     dump_registers(f);
     int n = report_trace(f->rbp, bt, BT_MAX);
-    kprintf("CPU 0, PID 0\nNAME: kernel\nHALT\n");
+    kprintf("CPU %u, PID 0\nNAME: kernel\nHALT\n", arch_cpu_id());
 
     lab_begin(&m, "finding");
     if (f->vector == 14) {
@@ -180,7 +180,7 @@ void trap_handler(struct trap_frame *f)
     if (f->vector == 14)
         lab_hex(&m, "addr", cr2);
     lab_hex(&m, "err", f->err);
-    lab_u64(&m, "cpu", 0);
+    lab_u64(&m, "cpu", arch_cpu_id());
     lab_hexlist(&m, "bt", bt, n);
     lab_emit(&m);
     lab_end("panic", (int)f->vector);
