@@ -68,6 +68,7 @@ internal sealed class Html
         .outcome{padding:0 .45em;border-radius:3px;font-weight:600}.ok{background:#d7f5dd;color:#0b5d1e}.bad{background:#fbd9d9;color:#8a1111}
         .infra{background:#fbe9c8;color:#7a4a00}.pending{background:#e6e9ed;color:#4a5560}
         section.job{border:1px solid #dde2e7;background:#fff;padding:.4em 1em;margin:1em 0}h3{margin:.6em 0 .2em}
+        .cols{display:flex;flex-wrap:wrap;gap:1.5em}caption{text-align:left;font-weight:600;padding:.2em 0}
         .muted{color:#66707a}.ln{color:#6b7785;user-select:none}
         </style></head>
         <body><header><a href="/"><b>Redox Lab</b></a><a href="/">Runs</a><a href="/charts/boot-time">Boot time</a></header>

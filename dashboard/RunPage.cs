@@ -22,8 +22,9 @@ internal static class RunPage
             .Raw("<tr><th>Repository</th>").Tag("td", run.Repository).Raw("</tr>")
             .Raw("<tr><th>Pipeline</th>").Tag("td", run.Pipeline).Raw("</tr>")
             .Raw("<tr><th>Pushed</th>").Tag("td", Html.Time(run.CreatedAt)).Raw("</tr>")
-            .Raw("<tr><th>Ended</th>").Tag("td", Html.Time(run.EndedAt)).Raw("</tr>")
-            .Raw("</table>");
+            .Raw("<tr><th>Ended</th>").Tag("td", Html.Time(run.EndedAt)).Raw("</tr>");
+        if (run.Detail is not null) h.Raw("<tr><th>Detail</th>").Tag("td", run.Detail).Raw("</tr>");
+        h.Raw("</table>");
 
         if (run.Jobs.Count == 0)
             h.Tag("p", run.EndedAt is null ? "No jobs yet: the run is being scheduled." : "The run ended without jobs.", "muted");
@@ -37,7 +38,7 @@ internal static class RunPage
                 .Raw(" · ended ").Text(Html.Time(job.EndedAt)).Raw("</p>");
             if (job.Detail is not null) h.Raw("<p>").Tag("b", "Detail: ").Text(job.Detail).Raw("</p>");
 
-            foreach (var boot in job.Boots) WriteBoot(h, boot);
+            foreach (var boot in job.Boots) WriteBoot(h, job.Id, boot);
 
             var console = await data.GetConsoleAsync(job.Id, 0, InlineConsoleLines, ct) ?? [];
             h.Raw("<details><summary>Console (").Link($"/jobs/{job.Id}/console", "full log").Raw(")</summary>");
@@ -47,7 +48,7 @@ internal static class RunPage
         return Html.Page($"Run {Html.Short(run.Commit)}", h);
     }
 
-    private static void WriteBoot(Html h, BootView boot)
+    private static void WriteBoot(Html h, Guid jobId, BootView boot)
     {
         h.Raw("<h3>Boot ").Text(boot.Index.ToString(CultureInfo.InvariantCulture)).Raw(" ").Outcome(boot.Outcome).Raw("</h3>");
         h.Raw("<p class=\"muted\">").Text($"{Html.Time(boot.StartedAt)} → {Html.Time(boot.EndedAt)}")
@@ -81,15 +82,60 @@ internal static class RunPage
         if (boot.Findings.Count > 0)
         {
             h.Tag("h4", "Findings");
-            foreach (var f in boot.Findings)
-            {
-                h.Raw("<div><b>").Text(f.Kind).Raw("</b> <span class=\"muted\">line ").Text(f.Line.ToString(CultureInfo.InvariantCulture)).Raw("</span> ");
-                foreach (var (key, value) in f.Fields.Where(kv => kv.Key != "bt"))
-                    h.Raw("<code>").Text(key).Raw("=").Text(value).Raw("</code> ");
-                if (f.Fields.TryGetValue("bt", out var bt))
-                    h.Raw("<pre>").Text(bt.Replace(',', '\n')).Raw("</pre>");
-                h.Raw("</div>");
-            }
+            foreach (var f in boot.Findings) WriteFinding(h, f);
         }
+        if (boot.Profile is { } profile) WriteProfile(h, jobId, boot.Index, profile);
     }
+
+    /// <summary>The finding's fields, then its backtrace one frame per line: address, then <c>symbol+0xoff</c> when the job has its ELF.</summary>
+    private static void WriteFinding(Html h, FindingReport f)
+    {
+        h.Raw("<div class=\"finding\"><b>").Text(f.Kind).Raw("</b> <span class=\"muted\">line ").Text(f.Line.ToString(CultureInfo.InvariantCulture)).Raw("</span> ");
+        foreach (var (key, value) in f.Fields.Where(kv => kv.Key is not ("bt" or "bt.sym")))
+            h.Raw("<code>").Text(key).Raw("=").Text(value).Raw("</code> ");
+        if (f.Fields.TryGetValue("bt", out var bt))
+        {
+            var addresses = bt.Split(',');
+            var symbols = f.Fields.TryGetValue("bt.sym", out var sym) ? sym.Split(',') : [];
+            var frames = addresses.Select((a, i) => i < symbols.Length ? $"{a.Trim(),-18} {symbols[i]}" : a.Trim());
+            h.Raw("<pre class=\"bt\">").Text(string.Join('\n', frames)).Raw("</pre>");
+        }
+        h.Raw("</div>");
+    }
+
+    /// <summary>Samples, a link to the folded stacks, and the top functions by self and by total samples.</summary>
+    private static void WriteProfile(Html h, Guid jobId, int bootIndex, ProfileSummary profile)
+    {
+        var url = $"/api/jobs/{jobId}/boots/{bootIndex}/profile";
+        h.Tag("h4", "Profile");
+        h.Raw("<p>").Text($"{profile.Samples.ToString(CultureInfo.InvariantCulture)} samples")
+            .Text(profile.Symbolized ? " · symbolized from kernel.elf" : " · addresses only (no kernel.elf)")
+            .Raw(" · ").Link($"{url}?format=folded", "folded stacks").Raw(" · ").Link($"{url}?format=raw", "perf script").Raw("</p>");
+        if (profile.Samples == 0) return;
+        h.Raw("<div class=\"cols\">");
+        WriteTop(h, "Top functions by self samples", profile.TopSelf, profile.Samples, self: true);
+        WriteTop(h, "Top functions by total samples", profile.TopTotal, profile.Samples, self: false);
+        h.Raw("</div>");
+    }
+
+    private static void WriteTop(Html h, string title, IReadOnlyList<FunctionSamples> top, int samples, bool self)
+    {
+        h.Raw("<table class=\"top\"><caption>").Text(title).Raw("</caption><tr><th>Function</th><th>Self</th><th>Self %</th><th>Total</th><th>Total %</th></tr>");
+        foreach (var f in top)
+        {
+            h.Raw("<tr><td><code>").Text(f.Name).Raw("</code></td>");
+            Cell(h, f.Self.ToString(CultureInfo.InvariantCulture), self);
+            Cell(h, Percent(f.Self, samples), self);
+            Cell(h, f.Total.ToString(CultureInfo.InvariantCulture), !self);
+            Cell(h, Percent(f.Total, samples), !self);
+            h.Raw("</tr>");
+        }
+        h.Raw("</table>");
+    }
+
+    private static void Cell(Html h, string text, bool bold) =>
+        h.Raw(bold ? "<td class=\"num\"><b>" : "<td class=\"num\">").Text(text).Raw(bold ? "</b></td>" : "</td>");
+
+    private static string Percent(long part, int whole) =>
+        (whole == 0 ? 0 : 100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 }

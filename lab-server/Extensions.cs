@@ -13,10 +13,13 @@ using Polly.Retry;
 using Polly.Timeout;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Agents;
+using Redox.Lab.Server.Artifacts;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
+using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
+using Redox.Lab.Server.Symbols;
 
 namespace Redox.Lab.Server;
 
@@ -68,6 +71,10 @@ public static class Extensions
         services.AddSingleton<GitMirrors>();
         services.AddScoped<PushService>();
         services.AddScoped<RunQueries>();
+        services.AddSingleton<SymbolizerCache>();
+        services.AddScoped<KernelSymbols>();
+        services.AddScoped<ProfileStore>();
+        services.AddScoped<ArtifactStore>();
         services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();

@@ -1,6 +1,8 @@
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server;
 using Redox.Lab.Server.Agents;
+using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +14,8 @@ app.UseApplicationMiddleware();
 app.MapHealthApi();
 app.MapRunsApi();
 app.MapAgentsApi();
+app.MapArtifactsApi();
+app.MapProfilesApi();
 app.MapDashboard();
 app.MapHangfire();
 

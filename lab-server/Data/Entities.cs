@@ -96,7 +96,7 @@ public sealed class BootRow
     public DateTimeOffset EndedAt { get; set; }
     public long? TscHz { get; set; }
     public int CorruptMarkers { get; set; }
-    public string? Profile { get; set; }
+    public ProfileRow? Profile { get; set; }
     public List<BootStageRow> Stages { get; set; } = [];
     public List<MetricRow> Metrics { get; set; } = [];
     public List<TestResultRow> Tests { get; set; } = [];
@@ -151,4 +151,29 @@ public sealed class ConsoleLineRow
     public int Boot { get; set; }
     public DateTimeOffset HostTime { get; set; }
     public required string Text { get; set; }
+}
+
+/// <summary>A boot's profile: the perf-script text as the kernel printed it and its folded stacks.</summary>
+public sealed class ProfileRow
+{
+    public Guid BootId { get; set; }
+    /// <summary>perf-script text: a header line per sample, then its frames innermost first, a blank line between samples.</summary>
+    public required string Raw { get; set; }
+    /// <summary>One line per unique stack, <c>root;...;leaf count</c> (the flamegraph input format).</summary>
+    public required string Folded { get; set; }
+    public int Samples { get; set; }
+    /// <summary>True when <see cref="Folded"/> names frames from the job's kernel.elf; false: hex addresses.</summary>
+    public bool Symbolized { get; set; }
+}
+
+/// <summary>A file the job's build produced (e.g. kernel.elf), as the agent uploaded it.</summary>
+public sealed class ArtifactRow
+{
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public long Size { get; set; }
+    /// <summary>Lower-case hex SHA-256 of <see cref="Content"/>.</summary>
+    public required string Sha256 { get; set; }
+    public required byte[] Content { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }

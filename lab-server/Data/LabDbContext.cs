@@ -20,6 +20,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
     public DbSet<TestResultRow> TestResults => Set<TestResultRow>();
     public DbSet<FindingRow> Findings => Set<FindingRow>();
     public DbSet<ConsoleLineRow> ConsoleLines => Set<ConsoleLineRow>();
+    public DbSet<ProfileRow> Profiles => Set<ProfileRow>();
+    public DbSet<ArtifactRow> Artifacts => Set<ArtifactRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -104,6 +106,23 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.ToTable("console_lines");
             e.HasKey(x => new { x.JobId, x.LineNo });
             e.HasOne<JobRow>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ProfileRow>(e =>
+        {
+            e.ToTable("profiles");
+            e.HasKey(x => x.BootId);
+            e.HasOne<BootRow>().WithOne(b => b.Profile).HasForeignKey<ProfileRow>(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ArtifactRow>(e =>
+        {
+            e.ToTable("artifacts");
+            // The upload is an upsert on this key: the same name again replaces the content.
+            e.HasKey(x => new { x.JobId, x.Name });
+            e.HasOne<JobRow>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Sha256).HasMaxLength(64);
         });
 
         // snake_case everywhere, so hand-written SQL (claims, COPY) reads naturally.

@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 
 namespace Redox.Lab.Server.Jobs;
@@ -22,7 +23,8 @@ public enum JobCallStatus
 }
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
-public sealed class AgentJobs(LabDbContext db, NpgsqlDataSource dataSource, RunRollup rollup, TimeProvider clock, IOptions<LabOptions> options)
+public sealed class AgentJobs(
+    LabDbContext db, NpgsqlDataSource dataSource, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options)
 {
     /// <summary>Renews the lease; null for an unknown job, false when the agent must stop (ended, or not its job).</summary>
     public async Task<bool?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
@@ -92,6 +94,8 @@ public sealed class AgentJobs(LabDbContext db, NpgsqlDataSource dataSource, RunR
 
         // Children go with the boot (ON DELETE CASCADE).
         await db.Boots.Where(b => b.JobId == jobId && b.Index == report.Index).ExecuteDeleteAsync(ct);
+        // Folded now with the job's kernel.elf if it is stored; an ELF stored later folds it again (ProfileStore).
+        var profile = await profiles.FoldAsync(jobId, report.Profile, ct);
         db.Boots.Add(new BootRow
         {
             Id = Guid.CreateVersion7(),
@@ -103,7 +107,7 @@ public sealed class AgentJobs(LabDbContext db, NpgsqlDataSource dataSource, RunR
             EndedAt = report.EndedAt,
             TscHz = report.TscHz,
             CorruptMarkers = report.CorruptMarkers,
-            Profile = report.Profile,
+            Profile = profile,
             Stages = report.Stages.Select((s, i) => new BootStageRow
             {
                 Name = s.Name, Source = s.Source, KernelNs = s.KernelNs, HostNs = s.HostNs, Ordinal = i,

@@ -3,18 +3,23 @@ using Microsoft.EntityFrameworkCore;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Profiles;
+using Redox.Lab.Server.Symbols;
 
 namespace Redox.Lab.Server.Runs;
 
 /// <summary>The read side shared by the API and the dashboard.</summary>
-public sealed class RunQueries(LabDbContext db) : IDashboardData
+public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashboardData
 {
+    /// <summary>Functions listed per profile, by self and by total samples.</summary>
+    public const int TopFunctions = 15;
+
     public async Task<IReadOnlyList<RunSummary>> ListRunsAsync(int limit, CancellationToken ct) =>
         await db.Runs.AsNoTracking()
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Take(limit)
             .Select(r => new RunSummary(r.Id, r.Repository.Url, r.Branch, r.Commit, r.PipelinePath,
-                r.Outcome, r.CreatedAt, r.EndedAt, r.Jobs.Count))
+                r.Outcome, r.CreatedAt, r.EndedAt, r.Jobs.Count, r.Detail))
             .ToListAsync(ct);
 
     public async Task<RunView?> GetRunAsync(Guid id, CancellationToken ct)
@@ -33,14 +38,26 @@ public sealed class RunQueries(LabDbContext db) : IDashboardData
             .AsSplitQuery()
             .ToListAsync(ct);
 
-        var views = jobs
-            .OrderBy(j => j.Machine.Agent.Name, StringComparer.Ordinal)
-            .ThenBy(j => j.Machine.Name, StringComparer.Ordinal)
-            .ThenBy(j => j.Variant, StringComparer.Ordinal)
-            .Select(ToView)
-            .ToList();
+        // The folded stacks only: the raw perf-script text is read by the profile route alone.
+        var bootIds = jobs.SelectMany(j => j.Boots).Select(b => b.Id).ToList();
+        var profiles = (await db.Profiles.AsNoTracking()
+                .Where(p => bootIds.Contains(p.BootId))
+                .Select(p => new { p.BootId, p.Folded, p.Symbolized })
+                .ToListAsync(ct))
+            .ToDictionary(p => p.BootId, p => FoldedStacks.Summarise(p.Folded, p.Symbolized, TopFunctions));
+
+        var views = new List<JobView>(jobs.Count);
+        foreach (var job in jobs
+                     .OrderBy(j => j.Machine.Agent.Name, StringComparer.Ordinal)
+                     .ThenBy(j => j.Machine.Name, StringComparer.Ordinal)
+                     .ThenBy(j => j.Variant, StringComparer.Ordinal))
+        {
+            // Symbolized at read time, so an ELF uploaded after the boot report still names the frames.
+            var symbolizer = job.Boots.Any(b => b.Findings.Count > 0) ? await symbols.ForJobAsync(job.Id, ct) : null;
+            views.Add(ToView(job, symbolizer, profiles));
+        }
         return new RunView(run.Id, run.Repository.Url, run.Branch, run.Commit, run.PipelinePath,
-            run.Outcome, run.CreatedAt, run.EndedAt, views);
+            run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail);
     }
 
     public async Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct)
@@ -90,7 +107,7 @@ public sealed class RunQueries(LabDbContext db) : IDashboardData
             .ToList();
     }
 
-    private static JobView ToView(JobRow j) => new(
+    private static JobView ToView(JobRow j, Symbolizer? symbolizer, Dictionary<Guid, ProfileSummary> profiles) => new(
         j.Id, j.Variant, j.Machine.Name, j.Agent?.Name ?? j.Machine.Agent.Name, j.Outcome, j.Detail,
         j.CreatedAt, j.AssignedAt, j.EndedAt,
         j.Boots.OrderBy(b => b.Index).Select(b => new BootView(
@@ -98,8 +115,15 @@ public sealed class RunQueries(LabDbContext db) : IDashboardData
             b.Stages.OrderBy(s => s.Ordinal).Select(s => new StageReport(s.Name, s.Source, s.KernelNs, s.HostNs)).ToList(),
             b.Metrics.OrderBy(m => m.Id).Select(m => new MetricReport(m.Name, m.Value, m.Unit, m.Samples, m.Stat)).ToList(),
             b.Tests.OrderBy(t => t.Id).Select(t => new TestReport(t.Name, t.Result, t.Detail)).ToList(),
-            b.Findings.OrderBy(f => f.Id).Select(f => new FindingReport(f.Kind, ReadFields(f.Fields), f.Line)).ToList()))
+            b.Findings.OrderBy(f => f.Id).Select(f => Finding(f, symbolizer)).ToList(),
+            profiles.GetValueOrDefault(b.Id)))
             .ToList());
+
+    private static FindingReport Finding(FindingRow f, Symbolizer? symbolizer)
+    {
+        var finding = new FindingReport(f.Kind, ReadFields(f.Fields), f.Line);
+        return symbolizer is null ? finding : FindingSymbols.Enrich(finding, symbolizer);
+    }
 
     private static Dictionary<string, string> ReadFields(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];

@@ -66,6 +66,42 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("agents", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Data.ArtifactRow", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.HasKey("JobId", "Name")
+                        .HasName("pk_artifacts");
+
+                    b.ToTable("artifacts", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Data.BootRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -98,10 +134,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("outcome");
-
-                    b.Property<string>("Profile")
-                        .HasColumnType("text")
-                        .HasColumnName("profile");
 
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
@@ -402,6 +434,36 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("metrics", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Data.ProfileRow", b =>
+                {
+                    b.Property<Guid>("BootId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("boot_id");
+
+                    b.Property<string>("Folded")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("folded");
+
+                    b.Property<string>("Raw")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("raw");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer")
+                        .HasColumnName("samples");
+
+                    b.Property<bool>("Symbolized")
+                        .HasColumnType("boolean")
+                        .HasColumnName("symbolized");
+
+                    b.HasKey("BootId")
+                        .HasName("pk_profiles");
+
+                    b.ToTable("profiles", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Data.RepositoryRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -525,6 +587,16 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("test_results", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Data.ArtifactRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.JobRow", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_artifacts_jobs_job_id");
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Data.BootRow", b =>
                 {
                     b.HasOne("Redox.Lab.Server.Data.JobRow", null)
@@ -616,6 +688,16 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasConstraintName("fk_metrics_boots_boot_id");
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Data.ProfileRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.BootRow", null)
+                        .WithOne("Profile")
+                        .HasForeignKey("Redox.Lab.Server.Data.ProfileRow", "BootId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_profiles_boots_boot_id");
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Data.RunRow", b =>
                 {
                     b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
@@ -648,6 +730,8 @@ namespace Redox.Lab.Migrations.Migrations
                     b.Navigation("Findings");
 
                     b.Navigation("Metrics");
+
+                    b.Navigation("Profile");
 
                     b.Navigation("Stages");
 

@@ -144,6 +144,12 @@ public sealed class RunsApiTests(LabFixture lab)
         var db = scope.ServiceProvider.GetRequiredService<Data.LabDbContext>();
         var detail = db.Runs.Single(r => r.Id == pushed.RunId).Detail;
         Assert.Equal($"no machine has tags [x86_64, {tag}]", detail);
+        Assert.Equal(detail, run.Detail);
+        using var client = lab.Client();
+        var summaries = (await client.GetFromJsonAsync<List<RunSummary>>("/api/runs?limit=1000", LabFixture.Json))!;
+        Assert.Equal(detail, summaries.Single(r => r.Id == pushed.RunId).Detail);
+        var page = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync($"/runs/{pushed.RunId}"));
+        Assert.Contains($"<th>Detail</th><td>{detail}</td>", page, StringComparison.Ordinal);
     }
 
     [Fact]

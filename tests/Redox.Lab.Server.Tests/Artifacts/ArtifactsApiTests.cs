@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Tests.Support;
+
+namespace Redox.Lab.Server.Tests.Artifacts;
+
+[Collection(LabCollection.Name)]
+public sealed class ArtifactsApiTests(LabFixture lab)
+{
+    internal static async Task<(HttpClient Agent, JobAssignment Job)> ClaimedJobAsync(LabFixture lab, string prefix)
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync($"{prefix}-{tag}", ["x86_64", tag]);
+        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        return (agent, (await LabFixture.NextJobAsync(agent, 10))!);
+    }
+
+    /// <summary>
+    /// Uploads as the agent should: with <c>Expect: 100-continue</c>, so a refused upload (413, 409) is answered
+    /// before the body is sent instead of the server closing the connection under a body it will not read.
+    /// </summary>
+    internal static async Task<HttpResponseMessage> PutAsync(HttpClient agent, Guid jobId, string name, byte[] content)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/agent/jobs/{jobId}/artifacts/{name}")
+        {
+            Content = new ByteArrayContent(content),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.ExpectContinue = true;
+        return await agent.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Put_SameNameTwice_ReplacesAndDownloadsTheLatest()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "art");
+        byte[] first = [1, 2, 3], second = [.. Enumerable.Range(0, 100_000).Select(i => (byte)i)];
+
+        var put1 = await PutAsync(agent, job.JobId, "kernel.elf", first);
+        var put2 = await PutAsync(agent, job.JobId, "kernel.elf", second);
+        var again = await PutAsync(agent, job.JobId, "kernel.elf", second);
+
+        Assert.Equal(HttpStatusCode.OK, put1.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, put2.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var info = (await put2.Content.ReadFromJsonAsync<ArtifactInfo>(LabFixture.Json))!;
+        Assert.Equal(new ArtifactInfo("kernel.elf", second.Length, Convert.ToHexStringLower(SHA256.HashData(second)), info.CreatedAt), info);
+        using var client = lab.Client();
+        var download = await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/kernel.elf");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(second, await download.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"\"{info.Sha256}\"", download.Headers.ETag?.Tag);
+        var list = (await client.GetFromJsonAsync<List<ArtifactInfo>>($"/api/jobs/{job.JobId}/artifacts", LabFixture.Json))!;
+        Assert.Equal("kernel.elf", Assert.Single(list).Name);
+        Assert.Equal(second.Length, list[0].Size);
+    }
+
+    [Fact]
+    public async Task Put_LargerThan64MiB_Returns413AndStoresNothing()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "big");
+
+        var response = await PutAsync(agent, job.JobId, "kernel.elf", new byte[ArtifactStore.MaxBytes + 1]);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var client = lab.Client();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/kernel.elf")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_Exactly64MiB_IsStored()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "max");
+
+        var response = await PutAsync(agent, job.JobId, "big.bin", new byte[ArtifactStore.MaxBytes]);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(ArtifactStore.MaxBytes, (await response.Content.ReadFromJsonAsync<ArtifactInfo>(LabFixture.Json))!.Size);
+    }
+
+    [Fact]
+    public async Task Put_OtherAgentsJob_Returns409()
+    {
+        var (_, job) = await ClaimedJobAsync(lab, "own");
+        var (_, stranger) = await lab.EnrolAsync("stranger-" + Guid.NewGuid().ToString("N")[..8], ["none"]);
+
+        var response = await PutAsync(stranger, job.JobId, "kernel.elf", [1]);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        using var client = lab.Client();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/kernel.elf")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_WithoutToken_Returns401()
+    {
+        var (_, job) = await ClaimedJobAsync(lab, "anon");
+        using var anonymous = lab.Client();
+
+        var response = await PutAsync(anonymous, job.JobId, "kernel.elf", [1]);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Kernel.elf")]
+    [InlineData("kernel%20elf")]
+    [InlineData("...")]
+    public async Task Put_InvalidName_Returns400(string name)
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "name");
+
+        var response = await PutAsync(agent, job.JobId, name, [1]);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_UnknownJob_Returns404()
+    {
+        var (agent, _) = await ClaimedJobAsync(lab, "unknown");
+
+        var response = await PutAsync(agent, Guid.NewGuid(), "kernel.elf", [1]);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
