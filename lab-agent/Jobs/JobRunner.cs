@@ -11,8 +11,7 @@ namespace Redox.Lab.Agent.Jobs;
 /// <summary>
 /// Runs one job on one machine, from the assignment to the completion. The flow is a list of
 /// numbered checkpoints; none of them is resumed after an agent crash: the server fails the job as
-/// agent-lost when its lease runs out and schedules it again, and the next attempt starts at (1)
-/// with a fresh work directory.
+/// agent-lost when its lease runs out; a later attempt starts at (1) with a fresh work directory.
 /// </summary>
 public sealed class JobRunner(
     LabServerClient server,
@@ -60,7 +59,15 @@ public sealed class JobRunner(
             var artifacts = await builder.RunAsync(
                 pipeline, variant, workDir, line => console.Add(new ConsoleLine(-1, time.GetUtcNow(), line.Text)), ct);
 
-            // (5) Boots, one after the other on the same machine. Each boot powers the machine on, reads and
+            // (5) Symbols. The kernel ELF goes to the server before any boot, so a finding's backtrace and
+            //     a profile can be symbolized as soon as they arrive. Re-sending replaces it (idempotent).
+            if (artifacts.Elf is { } elf)
+            {
+                phase = "artifact upload";
+                await server.PutArtifactAsync(job.JobId, "kernel.elf", elf, ct);
+            }
+
+            // (6) Boots, one after the other on the same machine. Each boot powers the machine on, reads and
             //     uploads its console, and powers it off on every path out (the machine never outlives its
             //     boot). The console is flushed before the boot report, whose line indexes point into it;
             //     posting a report is idempotent by index, so a resent one replaces itself.
@@ -104,7 +111,7 @@ public sealed class JobRunner(
             completion = new JobCompletion(Outcome.InfraError, $"{phase}: {e.Message}");
         }
 
-        // (6) Complete. Runs whatever happened above, with its own deadline (a short grace when the agent
+        // (7) Complete. Runs whatever happened above, with its own deadline (a short grace when the agent
         //     is stopping): first every console line, so even a hung or garbled boot's log is kept, then
         //     the completion, which the server takes once. If this fails, the lease expiry ends the job.
         using (var final = new CancellationTokenSource(stopping.IsCancellationRequested ? options.Value.ShutdownGrace : FinalReportTimeout, time))
@@ -120,7 +127,7 @@ public sealed class JobRunner(
             }
         }
 
-        // (7) Cleanup. Only the work directory; the repository mirror stays for the next job.
+        // (8) Cleanup. Only the work directory; the repository mirror stays for the next job.
         if (!options.Value.KeepWorkDirs)
             DeleteWorkDir(workDir);
         log.LogInformation("Job {Job}: {Outcome}: {Detail}", job.JobId, completion.Outcome.ToName(), completion.Detail);

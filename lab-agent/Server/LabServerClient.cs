@@ -70,6 +70,19 @@ public sealed class LabServerClient(
         await EnsureSuccessAsync(response, cancellationToken);
     }
 
+    /// <summary>Stores a build artifact (e.g. the kernel ELF, for symbolizing backtraces and profiles) under the job.</summary>
+    public async Task PutArtifactAsync(Guid jobId, string name, string path, CancellationToken cancellationToken)
+    {
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        using var response = await SendAsync(ServerPipelines.Server, () => new HttpRequestMessage(HttpMethod.Put, $"api/agent/jobs/{jobId}/artifacts/{name}")
+        {
+            // Expect: 100-continue lets the server refuse an oversized file (413) before the body is sent.
+            Headers = { ExpectContinue = true },
+            Content = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } },
+        }, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+    }
+
     internal static HttpRequestMessage Json<T>(HttpMethod method, string path, T body) =>
         new(method, path) { Content = JsonContent.Create(body, options: ServerJson.Options) };
 

@@ -25,6 +25,7 @@ public sealed class FakeLabServer : HttpMessageHandler
     public Dictionary<Guid, JobCompletion> Completions { get; } = [];
     public List<IReadOnlyList<MachineInfo>> MachineUpdates { get; } = [];
     public List<ConsoleChunk> ConsolePosts { get; } = [];
+    public Dictionary<(Guid Job, string Name), string> Artifacts { get; } = [];
     public List<string> Requests { get; } = [];
     public int Conflicts { get; private set; }
     public int Heartbeats { get; private set; }
@@ -162,6 +163,9 @@ public sealed class FakeLabServer : HttpMessageHandler
                 return Json(new ConsoleAck(lines.Count));
             }
 
+            case ["api", "agent", "jobs", var id, "artifacts", var name]:
+                Artifacts[(Guid.Parse(id), name)] = body ?? "";
+                return new HttpResponseMessage(HttpStatusCode.NoContent);
             case ["api", "agent", "jobs", var id, "boots", var index]:
                 Boots[(Guid.Parse(id), int.Parse(index, System.Globalization.CultureInfo.InvariantCulture))] = Read<BootReport>(body);
                 return new HttpResponseMessage(HttpStatusCode.NoContent);

@@ -8,6 +8,7 @@ public static class Pipelines
     public static string Yaml(
         string build = "mkdir -p out && printf 'kernel' > out/kernel.bin",
         string image = "out/kernel.bin",
+        string? elf = null,
         int boots = 1,
         string bootTimeout = "60s",
         string jobTimeout = "20m",
@@ -17,7 +18,7 @@ public static class Pipelines
           commands:
             - "{build.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}"
           artifacts:
-            image: {image}
+            image: {image}{(elf is null ? "" : $"\n    elf: {elf}")}
           timeout: {buildTimeout}
         boot:
           count: {boots}

@@ -46,6 +46,25 @@ public sealed class JobRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_PipelineNamesElf_ElfUploadedBeforeFirstBoot()
+    {
+        var machine = new ScriptedMachine(async s =>
+        {
+            await s.WriteLinesAsync(Markers.PassingBoot);
+            await s.ExitAsync(1, "qemu exited");
+        });
+        var job = Pipelines.Job(_repo, Pipelines.Yaml(
+            build: "mkdir -p out && printf 'kernel' > out/kernel.bin && printf 'ELF-with-symbols' > out/kernel.elf", elf: "out/kernel.elf"));
+
+        var completion = await Run(machine, job);
+
+        Assert.Equal(Outcome.Passed, completion.Outcome);
+        Assert.Equal("ELF-with-symbols", Server.Artifacts[(job.JobId, "kernel.elf")]);
+        var order = Server.Requests.Where(r => r.Contains("/artifacts/", StringComparison.Ordinal) || r.Contains("/boots/", StringComparison.Ordinal)).ToList();
+        Assert.Contains("/artifacts/kernel.elf", order[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_BuildCommandFails_BuildFailedWithLogKept()
     {
         var machine = new ScriptedMachine(_ => Task.CompletedTask);
