@@ -1,0 +1,69 @@
+using Redox.Lab.Contracts.Api;
+using Xunit;
+
+namespace Redox.Lab.EndToEnd.Tests;
+
+/// <summary>
+/// The lab catches the reference kernel's historical bugs (pipelines/redox-reference-bugs.yaml)
+/// and stores each as a finding whose backtrace the server symbolizes with the kernel ELF the
+/// agent uploaded; a profiled boot (pipelines/redox-reference-profile.yaml) stores a profile whose
+/// samples resolve to kernel functions.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class KernelFindingsTests(LabFixture lab)
+{
+    [Fact]
+    public async Task PushBugsPipeline_EachBug_StoredAsItsFindingWithSymbolizedBacktrace()
+    {
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Branch: "main", Pipeline: "pipelines/redox-reference-bugs.yaml"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(8));
+        var jobs = run.Jobs.ToDictionary(j => j.Variant);
+
+        var doubleFree = Finding(jobs["double-free"], "double-free");
+        Assert.Equal(Outcome.TestFailed, jobs["double-free"].Outcome);
+        Assert.Contains("p2buddy_free", doubleFree.Fields["bt.sym"], StringComparison.Ordinal);
+        Assert.Contains("frame", doubleFree.Fields.Keys);
+
+        var pageFault = Finding(jobs["page-fault"], "page-fault");
+        Assert.Equal(Outcome.KernelPanic, jobs["page-fault"].Outcome);
+        Assert.Matches(@"^[a-z_][a-z0-9_]*\+0x[0-9a-f]+$", pageFault.Fields["rip.sym"]);
+        Assert.False(string.IsNullOrWhiteSpace(pageFault.Fields["insn"]), "the faulting instruction is decoded");
+        Assert.Contains("kmain", pageFault.Fields["bt.sym"], StringComparison.Ordinal);
+
+        var tlb = jobs["skip-shootdown"];
+        Assert.Equal(Outcome.TestFailed, tlb.Outcome);
+        var boot = Assert.Single(tlb.Boots);
+        Assert.Contains(boot.Findings, f => f.Kind is "stale-tlb" or "use-after-free" or "double-free");
+        Assert.Equal("fail", boot.Tests.Single(t => t.Name == "tlb.stress").Result);
+    }
+
+    [Fact]
+    public async Task PushProfilePipeline_ProfiledBoots_ProfilesStoredAndSymbolized()
+    {
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Branch: "main", Pipeline: "pipelines/redox-reference-profile.yaml"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(8));
+
+        Assert.True(run.Outcome == Outcome.Passed, $"{run.Outcome}: {string.Join("; ", run.Jobs.Select(j => j.Detail))}");
+        foreach (var job in run.Jobs)
+        {
+            var boot = Assert.Single(job.Boots);
+            var profile = boot.Profile;
+            Assert.NotNull(profile);
+            Assert.True(profile.Samples > 0);
+            Assert.True(profile.Symbolized);
+            Assert.Contains(profile.TopTotal, f => f.Name == "kmain");
+            Assert.InRange(profile.Samples, 1, boot.Metrics.Single(m => m.Name == "prof.samples.taken").Value);
+
+            var folded = await lab.Http.GetStringAsync($"/api/jobs/{job.Id}/boots/0/profile?format=folded");
+            Assert.Contains(";kmain;", folded, StringComparison.Ordinal);
+        }
+    }
+
+    private static FindingReport Finding(JobView job, string kind)
+    {
+        var boot = Assert.Single(job.Boots);
+        var finding = boot.Findings.FirstOrDefault(f => f.Kind == kind);
+        Assert.True(finding is not null, $"{job.Variant}: no {kind} finding among [{string.Join(", ", boot.Findings.Select(f => f.Kind))}] ({job.Outcome}: {job.Detail})");
+        return finding;
+    }
+}
