@@ -33,11 +33,12 @@ step ".NET tests"
 for proj in $(ls tests/*/*.csproj | sort); do
   name=$(basename "$proj" .csproj)
   echo "-- $name"
-  dotnet test "$proj" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log/$name.txt" | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error' || true
+  dotnet test "$proj" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log/$name.txt" | grep -E '^\s*(Failed|Skipped) |^Total tests|^ +(Passed|Failed|Skipped): '
   [ "${PIPESTATUS[0]}" = 0 ] || broken=1
-  summary=$(grep -E '(Passed|Failed)! +- ' "$log/$name.txt" | tail -1)
-  if [ -z "$summary" ]; then echo "   no test summary from $name"; broken=1; continue; fi
-  num() { echo "$summary" | sed -nE "s/.*$1: *([0-9]+).*/\1/p"; }
+  # The console logger's closing block: "Total tests: N", then "Passed: N", "Failed: N", "Skipped: N".
+  total=$(grep -E '^Total tests: [0-9]+' "$log/$name.txt" | tail -1 | grep -oE '[0-9]+')
+  if [ -z "$total" ]; then echo "   no test summary from $name (did the test host crash?)"; broken=1; continue; fi
+  num() { grep -E "^ +$1: [0-9]+" "$log/$name.txt" | tail -1 | grep -oE '[0-9]+' || echo 0; }
   passed=$((passed + $(num Passed))); failed=$((failed + $(num Failed))); skipped=$((skipped + $(num Skipped)))
 done
 
