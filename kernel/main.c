@@ -21,6 +21,8 @@
 #include "mm/mm.h"
 #include "prof/profiler.h"
 #include "selftest/tlb_stress.h"
+#include "syscall/syscall.h"
+#include "user/process.h"
 
 #ifndef ALLOCATOR_NAME
 #define ALLOCATOR_NAME "p2buddy"
@@ -95,6 +97,9 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* Local APICs, per-CPU blocks, the APs; stage `smp`. */
     smp_init();
 
+    /* User segments, TSS.RSP0, SYSCALL MSRs and stack on the BSP. */
+    syscall_init();
+
     /* The NMI profiler, for the rest of the boot (PROFILE=1 only). */
     prof_start();
 
@@ -110,6 +115,10 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
 
     /* The profile between the profile markers (PROFILE=1 only). */
     prof_finish();
+
+    /* bootstrap from the initfs module, in ring 3 (after the profiler: the
+     * NMI stub does not swapgs); test user.bootstrap. */
+    user_run_bootstrap();
 
     finish();
 }

@@ -23,6 +23,10 @@ void report_frame_finding(const char *kind, uint64_t frame, unsigned order,
 /* Findings reported so far. */
 int report_findings(void);
 
+/* Count a finding whose marker the caller emitted itself (user/: a fault
+ * in ring 3 kills the process, the kernel goes on). */
+void report_note_finding(void);
+
 /* Print the Redox-style TRACE block starting at frame pointer rbp, and fill
  * bt[0..max) with the return addresses; returns how many. */
 int report_trace(uint64_t rbp, uint64_t *bt, int max);

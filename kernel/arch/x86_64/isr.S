@@ -55,7 +55,12 @@ isr_\n:
         ISR_NOERR 31
 
 isr_common:
-        pushq   %rax
+        /* From ring 3 (CS at 24: after vector and error code): the
+         * kernel's GS (issue 5). */
+        testb   $3, 24(%rsp)
+        jz      1f
+        swapgs
+1:      pushq   %rax
         pushq   %rbx
         pushq   %rcx
         pushq   %rdx
@@ -89,7 +94,10 @@ isr_common:
         popq    %rbx
         popq    %rax
         addq    $16, %rsp               /* vector and error code */
-        iretq
+        testb   $3, 8(%rsp)             /* back to ring 3: its GS */
+        jz      2f
+        swapgs
+2:      iretq
 
         .section .rodata
         .balign 8

@@ -27,14 +27,34 @@ struct mb_module {
 
 extern char __kernel_start[], __kernel_end[];
 
+/* Issue 5: the modules' ranges, kept for the initfs (the multiboot
+ * information itself is in memory the allocator reuses). */
+#define MAX_MODULES 8
+static struct mm_range modules[MAX_MODULES];
+static unsigned n_modules;
+
 static void read_modules(const struct mb_info *mb, struct mm_layout *l)
 {
     const struct mb_module *m = (const struct mb_module *)(uintptr_t)mb->mods_addr;
 
     for (uint32_t i = 0; i < mb->mods_count; i++) {
         kprintf("multiboot: module %u at [0x%x, 0x%x)\n", i, m[i].start, m[i].end);
-        mm_range_add(l->reserved, &l->n_reserved, m[i].start & ~0xfffu, m[i].end);
+        /* Whole pages: mm_range_add trims inwards, so round the end up. */
+        mm_range_add(l->reserved, &l->n_reserved, m[i].start & ~0xfffu,
+                     ((uint64_t)m[i].end + 0xfff) & ~0xfffull);
+        if (n_modules < MAX_MODULES) {
+            modules[n_modules].base = m[i].start;
+            modules[n_modules++].end = m[i].end;
+        }
     }
+}
+
+int multiboot_module(unsigned i, struct mm_range *out)
+{
+    if (i >= n_modules)
+        return -1;
+    *out = modules[i];
+    return 0;
 }
 
 int multiboot_read_layout(uint32_t mbi, phys_t limit, struct mm_layout *l)

@@ -20,4 +20,8 @@
  */
 int multiboot_read_layout(uint32_t mbi, phys_t limit, struct mm_layout *l);
 
+/* Boot module i (in load order) as [base, end), exact bytes, from the last
+ * multiboot_read_layout(). Returns 0, or -1 when there is no module i. */
+int multiboot_module(unsigned i, struct mm_range *out);
+
 #endif

@@ -32,6 +32,11 @@ struct tss64 {
 
 struct percpu {
     struct percpu *self;        /* must stay first: %gs:0 */
+    /* Issue 5 (syscall/entry.S reads these at fixed offsets 8, 16, 24;
+     * syscall/syscall.c checks them with _Static_assert): */
+    uint64_t user_rsp;          /* syscall entry: the user RSP, saved */
+    uint64_t syscall_rsp;       /* syscall entry: top of this CPU's kernel stack */
+    void *syscall_cpu;          /* syscall/: this CPU's struct syscall_cpu */
     uint32_t cpu;               /* logical number, 0 = BSP */
     uint32_t apic_id;
     uint64_t stack_lo, stack_hi;/* this CPU's kernel stack, for backtraces */

@@ -14,6 +14,7 @@
 #include "lab/report.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "user/process.h"
 
 #define KERNEL_CS       0x08
 #define TSS_SEL         0x18
@@ -156,6 +157,10 @@ void trap_handler(struct trap_frame *f)
     static int depth;
     uint64_t cr2 = read_cr2(), bt[BT_MAX];
     struct lab_marker m;
+
+    /* Issue 5: a fault in ring 3 kills the process, not the kernel. */
+    if ((f->cs & 3) == 3)
+        user_trap(f);
 
     /* A fault while reporting a fault: say so with the least machinery. */
     if (depth++) {

@@ -1,0 +1,238 @@
+/*
+ * user/process.c - running bootstrap in ring 3: initfs, ELF, stack, entry,
+ * exit and kill. See process.h for the contract.
+ *
+ * Userspace runs with interrupts off (RFLAGS.IF = 0 at entry; ring 3
+ * cannot set it with IOPL 0): the interrupt stubs (isr.S for exceptions
+ * aside) do not swapgs yet, and there is nothing to preempt for. With a
+ * scheduler this changes together with those stubs.
+ */
+#include "arch/arch.h"
+#include "arch/x86_64/multiboot.h"
+#include "lab/lab.h"
+#include "lab/report.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "mm/frame.h"
+#include "syscall/abi.h"
+#include "syscall/syscall.h"
+#include "user/elf.h"
+#include "user/initfs.h"
+#include "user/process.h"
+
+#define USER_STACK_TOP      0x00007ff000000000ull
+#define USER_STACK_PAGES    16                      /* 64 KiB */
+#define USER_RFLAGS         0x002ull                /* IF off, see above */
+#define WRITE_MAX           (1u << 20)
+
+static struct process boot_proc;
+static struct process *current;
+
+struct process *process_current(void)
+{
+    return current;
+}
+
+int64_t process_write(uint64_t fd, uint64_t buf, uint64_t len)
+{
+    char chunk[256];
+
+    if (fd != 1 && fd != 2)
+        return -EBADF;
+    if (len > WRITE_MAX)
+        return -EINVAL;
+    if (buf + len < buf)
+        return -EFAULT;
+    /* Check the whole range first: a bad buffer prints nothing. */
+    for (uint64_t va = buf & ~(PAGE_SIZE - 1); va < buf + len; va += PAGE_SIZE)
+        if (!uvm_translate(&current->as, va, 0))
+            return -EFAULT;
+    for (uint64_t done = 0; done < len;) {
+        uint64_t va = buf + done, n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        if (n > len - done)
+            n = len - done;
+        if (n > sizeof chunk)
+            n = sizeof chunk;
+        memcpy(chunk, arch_phys_to_virt(uvm_translate(&current->as, va, 0)), n);
+        arch_console_write(chunk, n);
+        done += n;
+    }
+    return (int64_t)len;
+}
+
+/* Back to the kernel: the process's tables off this CPU, then the saved
+ * kernel context. */
+static void leave(struct process *p) __attribute__((noreturn));
+static void leave(struct process *p)
+{
+    uvm_activate_kernel();
+    current = 0;
+    user_leave(&p->kctx, p->exit_status);
+}
+
+void process_exit(uint64_t status)
+{
+    current->exit_status = status;
+    leave(current);
+}
+
+static const char *vector_name(uint64_t v)
+{
+    static const char *const n[] = {
+        [0] = "divide-error", [1] = "debug", [3] = "breakpoint",
+        [6] = "invalid-opcode", [13] = "protection-fault", [14] = "page-fault",
+        [17] = "alignment-check",
+    };
+    return v < sizeof n / sizeof n[0] && n[v] ? n[v] : "exception";
+}
+
+void user_trap(struct trap_frame *f)
+{
+    struct process *p = current;
+    uint64_t cr2 = 0;
+    struct lab_marker m;
+
+    if (!p)
+        panic("trap from ring 3 without a current process");
+    if (f->vector == 14)
+        __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    kprintf("user: %s (pid %d): %s at rip 0x%llx addr 0x%llx err 0x%llx, killed\n",
+            p->name, p->pid, vector_name(f->vector), (unsigned long long)f->rip,
+            (unsigned long long)cr2, (unsigned long long)f->err);
+    lab_begin(&m, "finding");
+    lab_str(&m, "kind", f->vector == 14 ? "user-page-fault" : "user-exception");
+    if (f->vector != 14) {
+        lab_str(&m, "name", vector_name(f->vector));
+        lab_u64(&m, "vector", f->vector);
+    }
+    lab_hex(&m, "rip", f->rip);
+    if (f->vector == 14)
+        lab_hex(&m, "addr", cr2);
+    lab_hex(&m, "err", f->err);
+    lab_hex(&m, "rsp", f->rsp);
+    lab_u64(&m, "cpu", arch_cpu_id());
+    lab_u64(&m, "pid", (uint64_t)p->pid);
+    lab_str(&m, "process", p->name);
+    lab_emit(&m);
+    report_note_finding();
+    p->killed = 1;
+    p->exit_status = f->vector;
+    leave(p);
+}
+
+/* The stack: USER_STACK_PAGES zeroed pages under USER_STACK_TOP, with the
+ * page below left unmapped as a guard. */
+static int map_stack(struct uvm *as)
+{
+    for (int i = 1; i <= USER_STACK_PAGES; i++) {
+        phys_t f = frame_alloc(0);
+        if (!f)
+            return -1;
+        if (uvm_map(as, USER_STACK_TOP - (uint64_t)i * PAGE_SIZE, f, UVM_WRITE) < 0) {
+            frame_free(f, 0);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Find bootstrap in the initfs module; 0 and *fs, *img, *size, or -1. */
+static int find_bootstrap(struct initfs *fs, const void **img, uint64_t *size)
+{
+    struct mm_range mod;
+    const char *why, *name;
+
+    if (multiboot_module(0, &mod) < 0) {
+        kprintf("user: no initfs module (boot with -initrd <initfs.img>)\n");
+        return -1;
+    }
+    if (initfs_open(fs, arch_phys_to_virt(mod.base), mod.end - mod.base, &why) < 0) {
+        kprintf("user: initfs at 0x%llx: %s\n", (unsigned long long)mod.base, why);
+        return -1;
+    }
+    *img = initfs_file(fs, fs->hdr->bootstrap, size, &name);
+    kprintf("user: initfs at 0x%llx, %u entries, bootstrap is `%s` (%llu bytes)\n",
+            (unsigned long long)mod.base, fs->hdr->count, name,
+            (unsigned long long)*size);
+    return 0;
+}
+
+/* Build the process, enter ring 3, return when it is over. 0 when it ran. */
+static int run(struct process *p, const struct initfs *fs, const void *img,
+               uint64_t size)
+{
+    const char *why;
+    struct user_start s = {0};
+
+    if (uvm_create(&p->as) < 0) {
+        kprintf("user: out of memory for an address space\n");
+        return -1;
+    }
+    if (elf_load(&p->as, img, size, fs->hdr->entry, &why) < 0 ||
+        (why = "out of memory for the stack", map_stack(&p->as) < 0)) {
+        kprintf("user: cannot load bootstrap: %s\n", why);
+        uvm_destroy(&p->as);
+        return -1;
+    }
+    s.rip = fs->hdr->entry;
+    s.rsp = USER_STACK_TOP;
+    s.rflags = USER_RFLAGS;
+#ifdef BUG_USER_NULL_DEREF
+    s.arg0 = BOOT_FLAG_NULL_DEREF;
+#endif
+    s.arg1 = arch_timestamp_hz();
+    lab_stage("bootstrap", arch_timestamp());
+    current = p;
+    uvm_activate(&p->as);
+    user_enter(&p->kctx, &s);
+    uvm_destroy(&p->as);
+    return 0;
+}
+
+static void report_skip(const char *why)
+{
+    struct lab_marker m;
+
+    lab_begin(&m, "test");
+    lab_str(&m, "name", "user.bootstrap");
+    lab_str(&m, "result", "skip");
+    lab_str(&m, "detail", why);
+    lab_emit(&m);
+}
+
+void user_run_bootstrap(void)
+{
+    struct initfs fs;
+    const void *img;
+    uint64_t size;
+    char detail[160];
+
+    if (uvm_init() < 0)
+        panic("user: the kernel image overlaps user space");
+    if (find_bootstrap(&fs, &img, &size) < 0) {
+        report_skip("no-initfs-module");
+        return;
+    }
+    kprintf("Bootstrap entry point: %llX\n", (unsigned long long)fs.hdr->entry);
+
+    struct process *p = &boot_proc;
+    p->pid = 1;
+    p->name = "bootstrap";
+    uint64_t free0 = falloc->free_frames(), calls0 = syscall_count();
+    if (run(p, &fs, img, size) < 0) {
+        lab_test("user.bootstrap", 0, "load-failed");
+        return;
+    }
+    uint64_t calls = syscall_count() - calls0;
+    int64_t leaked = (int64_t)(free0 - falloc->free_frames());
+    kprintf("user: bootstrap %s %llu after %llu syscalls; %lld frames not returned\n",
+            p->killed ? "killed by vector" : "exited with",
+            (unsigned long long)p->exit_status, (unsigned long long)calls,
+            (long long)leaked);
+    ksnprintf(detail, sizeof detail, "%s=%llu,syscalls=%llu,frames_leaked=%lld",
+              p->killed ? "killed_vector" : "exit", (unsigned long long)p->exit_status,
+              (unsigned long long)calls, (long long)leaked);
+    lab_test("user.bootstrap", !p->killed && p->exit_status == 0 && leaked == 0,
+             detail);
+    lab_metric("user.syscalls", calls, "syscalls", 1, 0);
+}
