@@ -10,7 +10,7 @@ namespace Redox.Lab.EndToEnd.Tests;
 [Collection(LabCollection.Name)]
 public sealed class ReferenceKernelBootTests(LabFixture lab)
 {
-    private static readonly string[] Stages = ["entry", "long-mode", "serial", "tsc", "mm", "kmain-done"];
+    private static readonly string[] Stages = ["entry", "long-mode", "serial", "tsc", "mm", "smp", "bootstrap", "kmain-done"];
 
     [Fact]
     public async Task PushBranch_ReferenceKernel_StagesAndOutcomeStoredInPostgres()
@@ -30,6 +30,10 @@ public sealed class ReferenceKernelBootTests(LabFixture lab)
             Assert.Equal(kernelTimes.Order(), kernelTimes);
             Assert.True(boot.TscHz > 0);
             Assert.Equal(0, boot.CorruptMarkers);
+            Assert.Equal(4, boot.Metrics.Single(m => m.Name == "smp.cpus.started").Value);
+            Assert.All(boot.Tests, t => Assert.Equal("pass", t.Result));
+            Assert.Contains(boot.Tests, t => t.Name == "syscall.abi");
+            Assert.True(boot.Metrics.Single(m => m.Name == "syscall.enosys.cycles").Value > 0);
 
             // The same facts, read from PostgreSQL itself rather than through the API.
             Assert.Equal("passed", await Scalar<string>(db, "select outcome from boots where job_id = @id", job.Id));
