@@ -31,7 +31,8 @@ internal static class RunPage
 
         foreach (var job in run.Jobs)
         {
-            h.Raw("<section class=\"job\"><h2>").Text(job.Machine).Raw(" · ").Text(job.Variant).Raw(" ").Outcome(job.Outcome).Raw("</h2>");
+            h.Raw("<section class=\"job\"><h2>").Text(job.Machine).Raw(" · ").Text(job.Variant)
+                .Text(job.Attempt > 1 ? $" · attempt {job.Attempt}" : "").Raw(" ").Outcome(job.Outcome).Raw("</h2>");
             h.Raw("<p>agent ").Tag("b", job.Agent ?? "—")
                 .Raw(" · queued ").Text(Html.Time(job.CreatedAt))
                 .Raw(" · assigned ").Text(Html.Time(job.AssignedAt))

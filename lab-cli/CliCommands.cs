@@ -31,7 +31,7 @@ public static class CliCommands
             return options.Command switch
             {
                 "push" => await PushAsync(http, options, stdout, stderr),
-                "show" => await ShowAsync(http, options, stdout),
+                "show" => await ShowAsync(http, options, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -42,6 +42,10 @@ public static class CliCommands
         catch (HttpRequestException e)
         {
             return Fail(stderr, $"lab-cli: cannot reach the lab server: {e.Message}");
+        }
+        catch (TaskCanceledException)
+        {
+            return Fail(stderr, "lab-cli: the lab server did not answer within 60 s");
         }
     }
 
@@ -68,7 +72,9 @@ public static class CliCommands
             return 0;
         }
 
-        var timeout = TimeSpan.FromSeconds(double.Parse(o.Get("timeout") ?? "1800", CultureInfo.InvariantCulture));
+        var timeout = double.TryParse(o.Get("timeout") ?? "1800", NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new CliUsageException($"--timeout '{o.Get("timeout")}' is not a number of seconds");
         var run = await WaitAsync(http, pushed.RunId, timeout);
         if (run is null)
         {
@@ -79,11 +85,16 @@ public static class CliCommands
         return run.Outcome == Outcome.Passed ? 0 : 1;
     }
 
-    private static async Task<int> ShowAsync(HttpClient http, CliOptions o, TextWriter stdout)
+    private static async Task<int> ShowAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
     {
         var id = Guid.TryParse(o.Positional.FirstOrDefault(), out var g) ? g : throw new CliUsageException("show needs a run id");
-        var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{id}", Json);
-        RunPrinter.Print(run!, stdout);
+        using var response = await http.GetAsync($"/api/runs/{id}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail(stderr, $"lab-cli: cannot show run {id} ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+        }
+
+        RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
         return 0;
     }
 
@@ -92,10 +103,17 @@ public static class CliCommands
         var until = DateTimeOffset.UtcNow + timeout;
         while (DateTimeOffset.UtcNow < until)
         {
-            var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json);
-            if (run is { Outcome: not Outcome.Pending })
+            try
             {
-                return run;
+                var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json);
+                if (run is { Outcome: not Outcome.Pending })
+                {
+                    return run;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The run is stored; a server or database restarting while we wait is not the end of it.
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500));

@@ -11,7 +11,7 @@ public static class RunPrinter
         o.WriteLine($"run {run.Id}  commit {run.Commit[..Math.Min(12, run.Commit.Length)]}  {run.Branch}  outcome: {run.Outcome.ToName()}");
         foreach (var job in run.Jobs)
         {
-            o.WriteLine($"  job {job.Id}  machine {job.Machine}  variant {job.Variant}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");
+            o.WriteLine($"  job {job.Id}  machine {job.Machine}  variant {job.Variant}{(job.Attempt > 1 ? $"  attempt {job.Attempt}" : "")}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");
             foreach (var boot in job.Boots)
             {
                 o.WriteLine($"    boot {boot.Index}: {boot.Outcome.ToName()}{Suffix(boot.Detail)}  (corrupt markers: {boot.CorruptMarkers})");

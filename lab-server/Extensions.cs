@@ -78,12 +78,14 @@ public static class Extensions
         services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();
+        services.AddScoped<JobRetries>();
         services.AddScoped<RunRollup>();
         services.AddSingleton<JobWakeups>();
         services.AddHostedService(sp => sp.GetRequiredService<JobWakeups>());
 
         services.AddScoped<CreateJobsForRunJob>();
         services.AddScoped<FailLostJobsJob>();
+        services.AddScoped<ScheduleStalledRunsJob>();
         services.AddHostedService<RecurringJobs>();
         services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -50,7 +50,8 @@ for (var i = 0; i < runs; i++)
         await Task.Delay(2);
     }
 
-    var job = run.Jobs.Single();
+    // The last attempt: an infrastructure failure is retried as a new job (API.md).
+    var job = run.Jobs.MaxBy(j => j.Attempt)!;
     var console = (await http.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.Id}/console?from=0&limit=100000", json))!;
     var end = console.LastOrDefault(l => l.Text.Contains("@@LAB end ", StringComparison.Ordinal))
         ?? throw new InvalidOperationException($"run {pushed.RunId} ({run.Outcome}) has no end marker");

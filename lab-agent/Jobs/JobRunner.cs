@@ -64,7 +64,17 @@ public sealed class JobRunner(
             if (artifacts.Elf is { } elf)
             {
                 phase = "artifact upload";
-                await server.PutArtifactAsync(job.JobId, "kernel.elf", elf, ct);
+                try
+                {
+                    await server.PutArtifactAsync(job.JobId, "kernel.elf", elf, ct);
+                }
+                catch (LabServerException e) when (e.Status == (int)System.Net.HttpStatusCode.RequestEntityTooLarge)
+                {
+                    // The commit's ELF is over the server's limit: symbols are lost, the boots are not; failing
+                    // as infra-error would only make the server retry a job that can never upload it.
+                    log.LogWarning("Job {Job}: kernel.elf not stored: {Error}", job.JobId, e.Message);
+                    console.Add(new ConsoleLine(-1, time.GetUtcNow(), $"lab: kernel.elf not stored, findings and profiles stay unsymbolized: {e.Message}"));
+                }
             }
 
             // (6) Boots, one after the other on the same machine. Each boot powers the machine on, reads and

@@ -23,7 +23,7 @@ public enum Outcome
     JobTimeout,
     /// <summary>The lab failed (git, machine power, QEMU missing): not the kernel's fault; retried.</summary>
     InfraError,
-    /// <summary>The agent stopped heartbeating while it held the job.</summary>
+    /// <summary>The agent stopped heartbeating while it held the job: not the kernel's fault; retried.</summary>
     AgentLost,
     /// <summary>Cancelled by a user.</summary>
     Cancelled,

@@ -17,12 +17,18 @@ public sealed record RunView(
     IReadOnlyList<JobView> Jobs,
     string? Detail = null);
 
-/// <summary>A job: one variant on one machine.</summary>
+/// <summary>A job: one attempt at one variant on one machine.</summary>
+/// <remarks>
+/// A job that ends <c>agentLost</c> or <c>infraError</c> is tried again (at most twice) as a new job with the
+/// same variant and machine and <c>Attempt</c> + 1; the failed attempt stays in the list with its console.
+/// The run's outcome is rolled up from the last attempt of each variant and machine.
+/// </remarks>
 public sealed record JobView(
     Guid Id, string Variant, string Machine, string? Agent,
     Outcome Outcome, string? Detail,
     DateTimeOffset CreatedAt, DateTimeOffset? AssignedAt, DateTimeOffset? EndedAt,
-    IReadOnlyList<BootView> Boots);
+    IReadOnlyList<BootView> Boots,
+    int Attempt = 1);
 
 /// <summary>A boot with what was measured.</summary>
 /// <remarks>

@@ -122,7 +122,8 @@ public static partial class AgentsApi
         return status == JobCallStatus.Ok ? TypedResults.NoContent() : JobProblem(status, id);
     }
 
-    private static ProblemHttpResult JobProblem(JobCallStatus status, Guid id) => status == JobCallStatus.NotFound
+    /// <summary>The problem for an agent's call on a job that is unknown or not its own.</summary>
+    internal static ProblemHttpResult JobProblem(JobCallStatus status, Guid id) => status == JobCallStatus.NotFound
         ? Problem(404, "Not found", $"no job {id}")
         : Problem(409, "Not this agent's job", $"job {id} is not assigned to this agent");
 

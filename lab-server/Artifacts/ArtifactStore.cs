@@ -21,7 +21,7 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, TimePr
     public async Task<(JobCallStatus Status, ArtifactInfo? Info)> PutAsync(Guid agentId, Guid jobId, string name, byte[] content, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var job = (await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").AsNoTracking().ToListAsync(ct)).SingleOrDefault();
+        var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return (JobCallStatus.NotFound, null);
         if (job.AgentId != agentId) return (JobCallStatus.NotYours, null);
 

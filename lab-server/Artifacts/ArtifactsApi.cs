@@ -36,12 +36,7 @@ public static partial class ArtifactsApi
         if (content is null) return TooLarge();
 
         var (status, info) = await artifacts.PutAsync(AgentTokenHandler.AgentId(user), id, name, content, ct);
-        return status switch
-        {
-            JobCallStatus.Ok => TypedResults.Ok(info!),
-            JobCallStatus.NotFound => Problem(404, "Not found", $"no job {id}"),
-            _ => Problem(409, "Not this agent's job", $"job {id} is not assigned to this agent"),
-        };
+        return status == JobCallStatus.Ok ? TypedResults.Ok(info!) : AgentsApi.JobProblem(status, id);
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Get(

@@ -44,6 +44,8 @@ public sealed class JobRow
     public required string Variant { get; set; }
     public Guid MachineId { get; set; }
     public MachineRow Machine { get; set; } = null!;
+    /// <summary>1 for the run's first job of this variant and machine; an infrastructure failure queues attempt + 1 (JobRetries).</summary>
+    public int Attempt { get; set; } = 1;
     /// <summary>The agent that claimed the job (null while queued).</summary>
     public Guid? AgentId { get; set; }
     public AgentRow? Agent { get; set; }

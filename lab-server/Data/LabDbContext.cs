@@ -51,8 +51,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne(j => j.Machine).WithMany().HasForeignKey(j => j.MachineId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(j => j.Agent).WithMany().HasForeignKey(j => j.AgentId).OnDelete(DeleteBehavior.SetNull);
             e.Property(j => j.State).HasMaxLength(16);
-            // CreateJobsForRunJob relies on this to be idempotent (INSERT ... ON CONFLICT DO NOTHING).
-            e.HasIndex(j => new { j.RunId, j.Variant, j.MachineId }).IsUnique();
+            // CreateJobsForRunJob and JobRetries rely on this to be idempotent (INSERT ... ON CONFLICT DO NOTHING).
+            e.HasIndex(j => new { j.RunId, j.Variant, j.MachineId, j.Attempt }).IsUnique();
             e.HasIndex(j => new { j.State, j.CreatedAt });
         });
 

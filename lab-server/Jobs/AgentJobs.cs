@@ -24,7 +24,7 @@ public enum JobCallStatus
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
 public sealed class AgentJobs(
-    LabDbContext db, NpgsqlDataSource dataSource, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options)
+    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options)
 {
     /// <summary>Renews the lease; null for an unknown job, false when the agent must stop (ended, or not its job).</summary>
     public async Task<bool?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
@@ -88,7 +88,7 @@ public sealed class AgentJobs(
     public async Task<JobCallStatus> ReportBootAsync(Guid agentId, Guid jobId, BootReport report, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var job = await LockJobAsync(jobId, ct);
+        var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
 
@@ -131,7 +131,7 @@ public sealed class AgentJobs(
     public async Task<JobCallStatus> CompleteAsync(Guid agentId, Guid jobId, JobCompletion completion, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var job = await LockJobAsync(jobId, ct);
+        var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
         if (job.State == JobStates.Ended) return JobCallStatus.Ok;
@@ -143,13 +143,12 @@ public sealed class AgentJobs(
         job.EndedAt = now;
         job.LeaseExpiresAt = null;
         await db.SaveChangesAsync(ct);
+        await retries.RetryIfInfrastructureAsync(job.Id, now, ct);
         await rollup.RollUpAsync(job.RunId, now, ct);
         await tx.CommitAsync(ct);
         return JobCallStatus.Ok;
     }
 
-    private async Task<JobRow?> LockJobAsync(Guid jobId, CancellationToken ct) =>
-        (await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").ToListAsync(ct)).SingleOrDefault();
 
     /// <summary>PostgreSQL text cannot hold NUL; the agent already maps undecodable bytes to U+FFFD, so NUL goes the same way.</summary>
     internal static string StorableText(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;

@@ -27,7 +27,18 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
         if (run.EndedAt is not null) return;
 
         // The YAML was validated at push; loading it again gives the variants with their resolved tags.
-        var pipeline = PipelineLoader.Load(run.PipelineYaml, run.PipelinePath);
+        PipelineDefinition pipeline;
+        try
+        {
+            pipeline = PipelineLoader.Load(run.PipelineYaml, run.PipelinePath);
+        }
+        catch (PipelineException ex)
+        {
+            // Only a server with another loader than the one that accepted the push gets here. Retrying would
+            // fail the same way (and ScheduleStalledRunsJob would retry it for ever): end the run instead.
+            await EndWithoutJobsAsync(runId, $"the pipeline no longer loads: {ex.Message}", clock.GetUtcNow(), ct);
+            return;
+        }
         var machines = (await db.Machines.AsNoTracking().Where(m => m.Active)
                 .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
                 .Select(m => new { m.Id, m.Tags })
@@ -38,31 +49,38 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
         var now = clock.GetUtcNow();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Under the run's lock (the roll-up takes it too), so a run that ended meanwhile gets no new jobs.
+        var ended = await db.Database
+            .SqlQuery<bool>($"SELECT ended_at IS NOT NULL AS \"Value\" FROM runs WHERE id = {runId} FOR UPDATE")
+            .SingleAsync(ct);
+        if (ended) return;
         if (plan.Count == 0)
         {
             if (!await db.Jobs.AnyAsync(j => j.RunId == runId, ct))
-            {
-                var detail = $"no machine has tags [{string.Join(", ", MachineMatching.RequiredTags(pipeline.Variants))}]";
-                await db.Runs.Where(r => r.Id == runId && r.EndedAt == null).ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Outcome, Outcome.InfraError)
-                    .SetProperty(r => r.Detail, detail)
-                    .SetProperty(r => r.EndedAt, now), ct);
-                log.LogWarning("Run {RunId}: {Detail}", runId, detail);
-            }
+                await EndWithoutJobsAsync(runId, $"no machine has tags [{string.Join(", ", MachineMatching.RequiredTags(pipeline.Variants))}]", now, ct);
         }
         else
         {
             foreach (var (variant, machineId) in plan)
             {
                 await db.Database.ExecuteSqlAsync($"""
-                    INSERT INTO jobs (id, run_id, variant, machine_id, state, outcome, created_at, console_count)
-                    VALUES ({Guid.CreateVersion7(now)}, {runId}, {variant}, {machineId}, {JobStates.Queued}, {Outcome.Pending.ToName()}, {now}, 0)
-                    ON CONFLICT (run_id, variant, machine_id) DO NOTHING
+                    INSERT INTO jobs (id, run_id, variant, machine_id, attempt, state, outcome, created_at, console_count)
+                    VALUES ({Guid.CreateVersion7(now)}, {runId}, {variant}, {machineId}, 1, {JobStates.Queued}, {Outcome.Pending.ToName()}, {now}, 0)
+                    ON CONFLICT (run_id, variant, machine_id, attempt) DO NOTHING
                     """, ct);
             }
             // Delivered when the transaction commits, so a woken agent always finds the jobs.
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {runId.ToString()})", ct);
         }
         await tx.CommitAsync(ct);
+    }
+
+    private async Task EndWithoutJobsAsync(Guid runId, string detail, DateTimeOffset now, CancellationToken ct)
+    {
+        await db.Runs.Where(r => r.Id == runId && r.EndedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Outcome, Outcome.InfraError)
+            .SetProperty(r => r.Detail, detail)
+            .SetProperty(r => r.EndedAt, now), ct);
+        log.LogWarning("Run {RunId}: {Detail}", runId, detail);
     }
 }

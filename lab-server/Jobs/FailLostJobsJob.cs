@@ -10,9 +10,9 @@ namespace Redox.Lab.Server.Jobs;
 
 /// <summary>
 /// Fails running jobs whose lease expired (the agent stopped heartbeating) as agent-lost, keeping their
-/// console, and rolls their runs up. Recurring; safe to run twice or on two servers at once.
+/// console, queues their retries (JobRetries) and rolls their runs up. Recurring; safe to run twice or on two servers at once.
 /// </summary>
-public sealed class FailLostJobsJob(LabDbContext db, RunRollup rollup, TimeProvider clock, IOptions<LabOptions> options, ILogger<FailLostJobsJob> log)
+public sealed class FailLostJobsJob(LabDbContext db, JobRetries retries, RunRollup rollup, TimeProvider clock, IOptions<LabOptions> options, ILogger<FailLostJobsJob> log)
 {
     public const string RecurringId = "fail-lost-jobs";
 
@@ -45,6 +45,7 @@ public sealed class FailLostJobsJob(LabDbContext db, RunRollup rollup, TimeProvi
                     .SetProperty(j => j.EndedAt, now), ct);
             if (changed == 1)
             {
+                await retries.RetryIfInfrastructureAsync(job.Id, now, ct);
                 await rollup.RollUpAsync(job.RunId, now, ct);
                 failed++;
                 log.LogWarning("Job {JobId} failed as agent-lost: {Detail}", job.Id, detail);

@@ -14,6 +14,9 @@ internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<Recu
                 recurring.AddOrUpdate<FailLostJobsJob>(
                     FailLostJobsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     FailLostJobsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<ScheduleStalledRunsJob>(
+                    ScheduleStalledRunsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    ScheduleStalledRunsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
                 return;
             }
             catch (Exception ex)

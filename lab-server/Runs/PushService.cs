@@ -16,7 +16,7 @@ public sealed class PushRejectedException(string title, string message) : Except
 }
 
 /// <summary>"Push a branch": resolve, validate, store the run, schedule its jobs.</summary>
-public sealed partial class PushService(LabDbContext db, GitMirrors git, IBackgroundJobClient hangfire, TimeProvider clock)
+public sealed partial class PushService(LabDbContext db, GitMirrors git, IBackgroundJobClient hangfire, TimeProvider clock, ILogger<PushService> log)
 {
     public async Task<(Guid RunId, string Commit)> PushAsync(PushRequest request, CancellationToken ct)
     {
@@ -71,7 +71,16 @@ public sealed partial class PushService(LabDbContext db, GitMirrors git, IBackgr
             await tx.CommitAsync(ct);
         }
 
-        hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
+        // 4. Schedule. The run is stored either way: if this enqueue fails, ScheduleStalledRunsJob schedules it
+        //    within a minute or two, so the push still succeeds rather than inviting a second run of the same commit.
+        try
+        {
+            hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
+        }
+        catch (BackgroundJobClientException ex)
+        {
+            log.LogWarning(ex, "Run {RunId} stored but not scheduled; the stalled-run recovery will schedule it", runId);
+        }
         return (runId, resolved.Commit);
     }
 

@@ -50,7 +50,8 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
         foreach (var job in jobs
                      .OrderBy(j => j.Machine.Agent.Name, StringComparer.Ordinal)
                      .ThenBy(j => j.Machine.Name, StringComparer.Ordinal)
-                     .ThenBy(j => j.Variant, StringComparer.Ordinal))
+                     .ThenBy(j => j.Variant, StringComparer.Ordinal)
+                     .ThenBy(j => j.Attempt))
         {
             // Symbolized at read time, so an ELF uploaded after the boot report still names the frames.
             var symbolizer = job.Boots.Any(b => b.Findings.Count > 0) ? await symbols.ForJobAsync(job.Id, ct) : null;
@@ -117,7 +118,8 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             b.Tests.OrderBy(t => t.Id).Select(t => new TestReport(t.Name, t.Result, t.Detail)).ToList(),
             b.Findings.OrderBy(f => f.Id).Select(f => Finding(f, symbolizer)).ToList(),
             profiles.GetValueOrDefault(b.Id)))
-            .ToList());
+            .ToList(),
+        j.Attempt);
 
     private static FindingReport Finding(FindingRow f, Symbolizer? symbolizer)
     {

@@ -20,7 +20,11 @@ public static class RunOutcomes
     }
 }
 
-/// <summary>Ends a run once all its jobs ended. Call inside the transaction that ended a job.</summary>
+/// <summary>
+/// Ends a run once all its jobs ended. Call inside the transaction that ended a job, after queuing its retry
+/// (JobRetries): only the last attempt of each variant and machine counts, so a retried infrastructure
+/// failure leaves the run pending until the retry ends.
+/// </summary>
 public sealed class RunRollup(LabDbContext db)
 {
     public async Task RollUpAsync(Guid runId, DateTimeOffset now, CancellationToken ct)
@@ -28,10 +32,13 @@ public sealed class RunRollup(LabDbContext db)
         // Lock the run so two jobs ending at once cannot both see the other still running:
         // the second waits here, then (read committed) counts with the first one's update visible.
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM runs WHERE id = {runId} FOR UPDATE", ct);
-        var jobs = await db.Jobs.Where(j => j.RunId == runId).Select(j => new { j.State, j.Outcome }).ToListAsync(ct);
-        if (jobs.Count == 0 || jobs.Any(j => j.State != JobStates.Ended)) return;
+        var jobs = await db.Jobs.Where(j => j.RunId == runId)
+            .Select(j => new { j.Variant, j.MachineId, j.Attempt, j.State, j.Outcome })
+            .ToListAsync(ct);
+        var last = jobs.GroupBy(j => (j.Variant, j.MachineId)).Select(g => g.MaxBy(j => j.Attempt)!).ToList();
+        if (last.Count == 0 || last.Any(j => j.State != JobStates.Ended)) return;
 
-        var outcome = RunOutcomes.RollUp(jobs.Select(j => j.Outcome));
+        var outcome = RunOutcomes.RollUp(last.Select(j => j.Outcome));
         await db.Runs.Where(r => r.Id == runId && r.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, outcome).SetProperty(r => r.EndedAt, now), ct);
     }

@@ -277,6 +277,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("assigned_at");
 
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
                     b.Property<long>("ConsoleCount")
                         .HasColumnType("bigint")
                         .HasColumnName("console_count");
@@ -334,9 +338,9 @@ namespace Redox.Lab.Migrations.Migrations
                     b.HasIndex("State", "CreatedAt")
                         .HasDatabaseName("ix_jobs_state_created_at");
 
-                    b.HasIndex("RunId", "Variant", "MachineId")
+                    b.HasIndex("RunId", "Variant", "MachineId", "Attempt")
                         .IsUnique()
-                        .HasDatabaseName("ix_jobs_run_id_variant_machine_id");
+                        .HasDatabaseName("ix_jobs_run_id_variant_machine_id_attempt");
 
                     b.ToTable("jobs", (string)null);
                 });

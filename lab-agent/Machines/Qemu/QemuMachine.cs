@@ -10,7 +10,8 @@ namespace Redox.Lab.Agent.Machines.Qemu;
 /// A simulated PC: one <c>qemu-system-x86_64</c> process per boot, COM1 on its stdout. Power off kills
 /// the process tree. Sized by the pipeline's requirements, not by its own configuration.
 /// </summary>
-public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log) : IMachine, IAsyncDisposable
+/// <param name="pidFiles">Where the agent records its QEMU processes for the clean-up after a crash; null records nothing.</param>
+public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log, QemuPidFiles? pidFiles = null) : IMachine, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<int, QemuSession> _running = new();
 
@@ -44,7 +45,12 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
         }
 
         log.LogInformation("{Machine}: powered on, qemu pid {Pid}: {Path} {Args}", Info.Name, process.Id, options.QemuPath, string.Join(' ', args));
-        var session = new QemuSession(process, log, s => _running.TryRemove(s.ProcessId, out _));
+        pidFiles?.Add(process);
+        var session = new QemuSession(process, log, s =>
+        {
+            _running.TryRemove(s.ProcessId, out _);
+            pidFiles?.Remove(s.ProcessId);
+        });
         _running[session.ProcessId] = session;
         return Task.FromResult<IMachineSession>(session);
     }

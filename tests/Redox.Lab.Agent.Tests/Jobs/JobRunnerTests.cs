@@ -65,6 +65,25 @@ public sealed class JobRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ElfOverServerLimit_BootsRunAndConsoleSaysWhy()
+    {
+        var machine = new ScriptedMachine(async s =>
+        {
+            await s.WriteLinesAsync(Markers.PassingBoot);
+            await s.ExitAsync(1, "qemu exited");
+        });
+        var job = Pipelines.Job(_repo, Pipelines.Yaml(
+            build: "mkdir -p out && printf 'kernel' > out/kernel.bin && printf 'huge' > out/kernel.elf", elf: "out/kernel.elf"));
+        Machine(machine);
+        Server.Fail("/artifacts/kernel.elf", 1, HttpStatusCode.RequestEntityTooLarge);
+
+        var completion = await Run(machine, job);
+
+        Assert.Equal(Outcome.Passed, completion.Outcome);
+        Assert.Contains(Server.Console[job.JobId], l => l.Boot == -1 && l.Text.StartsWith("lab: kernel.elf not stored", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RunAsync_BuildCommandFails_BuildFailedWithLogKept()
     {
         var machine = new ScriptedMachine(_ => Task.CompletedTask);

@@ -163,6 +163,20 @@ public sealed class AgentJobsApiTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task Complete_AllJobsAtOnce_RunRolledUpOnce()
+    {
+        var (agent, _, runId, all) = await ClaimedJobAsync(machines: 2);
+
+        var responses = await Task.WhenAll(all.Select(job =>
+            agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.TestFailed, null), LabFixture.Json)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.TestFailed, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+    }
+
+    [Fact]
     public async Task Complete_PendingOutcome_Returns400()
     {
         var (agent, job, _, _) = await ClaimedJobAsync();
@@ -172,33 +186,46 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    /// <summary>Runs FailLostJobsJob at one second past the latest lease of the run's running jobs.</summary>
+    private async Task<int> ExpireLeasesAsync(Guid runId)
+    {
+        await using var scope = lab.Scope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<LabDbContext>();
+        var lease = await db.Jobs.AsNoTracking()
+            .Where(j => j.RunId == runId && j.State == JobStates.Running)
+            .MaxAsync(j => j.LeaseExpiresAt);
+        var clock = new FakeTimeProvider(lease!.Value.AddSeconds(1));
+        FailLostJobsJob Job() => new(db, new JobRetries(db, sp.GetRequiredService<ILogger<JobRetries>>()), new RunRollup(db), clock,
+            sp.GetRequiredService<IOptions<LabOptions>>(), sp.GetRequiredService<ILogger<FailLostJobsJob>>());
+        var failed = await Job().RunAsync(CancellationToken.None);
+        // Safe to run twice: the second run finds nothing left to fail, and queues no second retry.
+        Assert.Equal(0, await Job().RunAsync(CancellationToken.None));
+        return failed;
+    }
+
     [Fact]
-    public async Task FailLostJobs_LeaseExpired_MarksAgentLostKeepsConsoleRollsUpRun()
+    public async Task FailLostJobs_LeaseExpired_MarksAgentLostKeepsConsoleQueuesRetry()
     {
         var (agent, job, runId, all) = await ClaimedJobAsync();
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "booting", "silence"), LabFixture.Json);
 
-        await using (var scope = lab.Scope())
-        {
-            var sp = scope.ServiceProvider;
-            var db = sp.GetRequiredService<LabDbContext>();
-            var lease = (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId)).LeaseExpiresAt!.Value;
-            var clock = new FakeTimeProvider(lease.AddSeconds(1));
-            var sut = new FailLostJobsJob(db, new RunRollup(db), clock, sp.GetRequiredService<IOptions<LabOptions>>(),
-                sp.GetRequiredService<ILogger<FailLostJobsJob>>());
-
-            Assert.True(await sut.RunAsync(CancellationToken.None) >= all.Count);
-            Assert.Equal(0, await new FailLostJobsJob(db, new RunRollup(db), clock, sp.GetRequiredService<IOptions<LabOptions>>(),
-                sp.GetRequiredService<ILogger<FailLostJobsJob>>()).RunAsync(CancellationToken.None));
-        }
+        Assert.True(await ExpireLeasesAsync(runId) >= all.Count);
 
         var run = await lab.RunAsync(runId);
-        Assert.All(run.Jobs, j => Assert.Equal(Outcome.AgentLost, j.Outcome));
         var lost = run.Jobs.Single(j => j.Id == job.JobId);
         Assert.Equal(Outcome.AgentLost, lost.Outcome);
+        Assert.Equal(1, lost.Attempt);
         Assert.StartsWith("no heartbeat since ", lost.Detail, StringComparison.Ordinal);
-        Assert.Equal(Outcome.AgentLost, run.Outcome);
-        Assert.NotNull(run.EndedAt);
+        // The run waits for the retries: one new job per lost one, same variant and machine, attempt 2.
+        Assert.Equal(Outcome.Pending, run.Outcome);
+        Assert.Null(run.EndedAt);
+        var retries = run.Jobs.Where(j => j.Attempt == 2).ToList();
+        Assert.Equal(all.Count, retries.Count);
+        Assert.All(retries, r => Assert.Equal(Outcome.Pending, r.Outcome));
+        Assert.Equal(
+            run.Jobs.Where(j => j.Attempt == 1).Select(j => (j.Machine, j.Variant)).Order(),
+            retries.Select(j => (j.Machine, j.Variant)).Order());
         using var client = lab.Client();
         Assert.Equal(2, (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console", LabFixture.Json))!.Count);
         var heartbeat = await agent.PostAsync($"/api/agent/jobs/{job.JobId}/heartbeat", null);
@@ -206,5 +233,71 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
         Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
         Assert.Equal(Outcome.AgentLost, (await lab.RunAsync(runId)).Jobs.Single(j => j.Id == job.JobId).Outcome);
+        var claimed = await LabFixture.NextJobAsync(agent, 10);
+        Assert.Contains(claimed!.JobId, retries.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task FailLostJobs_EveryAttemptLost_RunEndsAgentLostAfterTwoRetries()
+    {
+        var (agent, _, runId, all) = await ClaimedJobAsync();
+
+        for (var attempt = 1; attempt <= 1 + JobRetries.MaxRetries; attempt++)
+        {
+            Assert.True(await ExpireLeasesAsync(runId) >= all.Count);
+            if (attempt <= JobRetries.MaxRetries)
+            {
+                for (var i = 0; i < all.Count; i++)
+                    Assert.NotNull(await LabFixture.NextJobAsync(agent, 10));
+            }
+        }
+
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.AgentLost, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+        Assert.Equal((1 + JobRetries.MaxRetries) * all.Count, run.Jobs.Count);
+        Assert.All(run.Jobs, j => Assert.Equal(Outcome.AgentLost, j.Outcome));
+        Assert.Equal([1, 2, 3], run.Jobs.Select(j => j.Attempt).Distinct().Order());
+        Assert.Null(await LabFixture.NextJobAsync(agent, 0));
+    }
+
+    [Fact]
+    public async Task Complete_InfraErrorThenRetryPasses_RunPassedFailedAttemptKept()
+    {
+        var (agent, job, runId, all) = await ClaimedJobAsync();
+        foreach (var other in all.Where(j => j.JobId != job.JobId))
+            await agent.PostAsJsonAsync($"/api/agent/jobs/{other.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+
+        var failed = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.InfraError, "checkout: disk full"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, failed.StatusCode);
+        Assert.Equal(Outcome.Pending, (await lab.RunAsync(runId)).Outcome);
+        var retry = (await LabFixture.NextJobAsync(agent, 10))!;
+        Assert.NotEqual(job.JobId, retry.JobId);
+        Assert.Equal((job.Variant, job.MachineName), (retry.Variant, retry.MachineName));
+
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{retry.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.Passed, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+        var first = run.Jobs.Single(j => j.Id == job.JobId);
+        Assert.Equal((Outcome.InfraError, "checkout: disk full", 1), (first.Outcome, first.Detail, first.Attempt));
+        var second = run.Jobs.Single(j => j.Id == retry.JobId);
+        Assert.Equal((Outcome.Passed, 2), (second.Outcome, second.Attempt));
+    }
+
+    [Fact]
+    public async Task Complete_KernelFault_NotRetried()
+    {
+        var (agent, _, runId, all) = await ClaimedJobAsync();
+
+        foreach (var job in all)
+            await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.BuildFailed, "make: error"), LabFixture.Json);
+
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.BuildFailed, run.Outcome);
+        Assert.Equal(all.Count, run.Jobs.Count);
+        Assert.Null(await LabFixture.NextJobAsync(agent, 0));
     }
 }

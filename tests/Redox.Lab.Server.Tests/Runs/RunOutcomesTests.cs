@@ -25,23 +25,3 @@ public sealed class RunOutcomesTests
     public void RollUp_NoJobs_Pending() =>
         Assert.Equal(Outcome.Pending, RunOutcomes.RollUp([]));
 }
-
-public sealed class PushServiceTests
-{
-    [Theory]
-    [InlineData("https://example.invalid/kernel.git")]
-    [InlineData("git@example.invalid:lab/kernel.git")]
-    [InlineData("ssh://git@example.invalid/kernel")]
-    public void NormaliseRepository_Url_KeptAsGiven(string url) =>
-        Assert.Equal(url, PushService.NormaliseRepository(url));
-
-    [Fact]
-    public void NormaliseRepository_RelativePath_BecomesAbsolute() =>
-        Assert.Equal(Path.GetFullPath("some/repo"), PushService.NormaliseRepository("some/repo/"));
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("--upload-pack=evil")]
-    public void NormaliseRepository_Invalid_Rejected(string repository) =>
-        Assert.Throws<PushRejectedException>(() => PushService.NormaliseRepository(repository));
-}

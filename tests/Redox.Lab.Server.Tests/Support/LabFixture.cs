@@ -128,6 +128,32 @@ public sealed class LabFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Stores a pending run straight in the database, as a push does, but schedules nothing: what the lab holds
+    /// when the push's enqueue of CreateJobsForRunJob was lost.
+    /// </summary>
+    public async Task<Guid> InsertRunAsync(string pipelineYaml, DateTimeOffset createdAt)
+    {
+        await using var scope = Scope();
+        var db = scope.ServiceProvider.GetRequiredService<Server.Data.LabDbContext>();
+        var repository = new Server.Data.RepositoryRow { Id = Guid.NewGuid(), Url = "/inserted/" + Guid.NewGuid().ToString("N"), CreatedAt = createdAt };
+        var run = new Server.Data.RunRow
+        {
+            Id = Guid.CreateVersion7(createdAt),
+            RepositoryId = repository.Id,
+            Branch = "main",
+            Commit = new string('a', 40),
+            PipelinePath = "pipelines/redox-reference.yaml",
+            PipelineYaml = pipelineYaml,
+            Outcome = Outcome.Pending,
+            CreatedAt = createdAt,
+        };
+        db.Repositories.Add(repository);
+        db.Runs.Add(run);
+        await db.SaveChangesAsync();
+        return run.Id;
+    }
+
     /// <summary>Long-polls for a job; null on 204.</summary>
     public static async Task<JobAssignment?> NextJobAsync(HttpClient agent, int wait)
     {

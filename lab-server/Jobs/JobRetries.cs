@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+
+namespace Redox.Lab.Server.Jobs;
+
+/// <summary>
+/// Retries a job that ended through the lab's fault (agent-lost, infra-error): a new job for the same run,
+/// variant and machine, attempt + 1, at most <see cref="MaxRetries"/> times. The failed attempt stays as it
+/// ended, with its console; the run's outcome is taken from the last attempts (<see cref="Runs.RunRollup"/>).
+/// </summary>
+public sealed class JobRetries(LabDbContext db, ILogger<JobRetries> log)
+{
+    /// <summary>Retries after the first attempt: a job runs at most 1 + this many times.</summary>
+    public const int MaxRetries = 2;
+
+    /// <summary>Whether a job that ended with <paramref name="outcome"/> on attempt <paramref name="attempt"/> is tried again.</summary>
+    public static bool ShouldRetry(Outcome outcome, int attempt) =>
+        outcome.Kind() == OutcomeKind.Infrastructure && attempt <= MaxRetries;
+
+    /// <summary>
+    /// Queues the next attempt of the ended job <paramref name="jobId"/> when its outcome calls for one. Call inside
+    /// the transaction that ended the job, before the run's roll-up, so the roll-up sees the queued retry and the
+    /// run waits for it. Safe to call twice: the attempt number is unique per run, variant and machine.
+    /// </summary>
+    /// <returns>True when a retry was queued.</returns>
+    public async Task<bool> RetryIfInfrastructureAsync(Guid jobId, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking()
+            .Where(j => j.Id == jobId && j.State == JobStates.Ended)
+            .Select(j => new { j.RunId, j.Outcome, j.Attempt, j.Machine.Active })
+            .SingleOrDefaultAsync(ct);
+        // A machine its agent no longer lists would hold the retry, and so the run, forever.
+        if (job is null || !job.Active || !ShouldRetry(job.Outcome, job.Attempt)) return false;
+
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO jobs (id, run_id, variant, machine_id, attempt, state, outcome, created_at, console_count)
+            SELECT {Guid.CreateVersion7(now)}, run_id, variant, machine_id, attempt + 1, {JobStates.Queued}, {Outcome.Pending.ToName()}, {now}, 0
+            FROM jobs WHERE id = {jobId}
+            ON CONFLICT (run_id, variant, machine_id, attempt) DO NOTHING
+            """, ct);
+        if (inserted == 0) return false;
+        // Delivered at commit, like CreateJobsForRunJob's: a woken agent finds the retry.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {job.RunId.ToString()})", ct);
+        log.LogWarning("Job {JobId} ended {Outcome} on attempt {Attempt}; queued attempt {Next}",
+            jobId, job.Outcome.ToName(), job.Attempt, job.Attempt + 1);
+        return true;
+    }
+}
