@@ -9,6 +9,7 @@ have git || need+=(git)
 have make || need+=(make)
 have gcc || need+=(gcc)
 have ld || need+=(binutils)
+have python3 || need+=(python3)   # the kernel's build packs its initfs with a python3 script
 have curl || need+=(curl ca-certificates)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have runuser || need+=(util-linux)
