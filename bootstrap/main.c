@@ -10,12 +10,14 @@
  *   metric syscall.enosys.cycles     an unknown syscall (1337), per call
  *   metric syscall.floor.cycles      SYS_FLOOR: swapgs + sysretq only
  *   metric syscall.overhead.cycles   the difference of the two medians
+ *   ...then the threads/memory/signals suite (suite.c)
  *
  * Each latency: ROUNDS rounds of ITERS x 16 unrolled syscalls, timed with
  * rdtscp (lfence; rdtsc without it); the value is the median round's
  * cycles per syscall; n = syscalls timed in all rounds.
  */
 #include "rt.h"
+#include "suite.h"
 
 #ifndef ITERS
 #define ITERS   (1u << 16)      /* x 16 unrolled = 2^20 syscalls per round */
@@ -191,6 +193,7 @@ int main(uint64_t flags, uint64_t tsc_hz)
     print("\n");
     test_abi();
     bench();
+    failed += suite_run();
     if (flags & BOOT_FLAG_NULL_DEREF)
         null_deref();
     print("bootstrap: done, ");

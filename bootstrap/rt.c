@@ -168,3 +168,49 @@ void mk_emit(struct marker *m)
     m->buf[m->len++] = '\n';
     sys_write(1, m->buf, m->len);
 }
+
+#define THREAD_STACK (64u << 10)
+
+/* Called by thread_entry (start.S) on the new stack. */
+void rt_thread_main(struct rt_thread *t);
+void rt_thread_main(struct rt_thread *t)
+{
+    t->fn(t->arg);
+    sys_exit(0);
+}
+
+int rt_thread_start(struct rt_thread *t, void (*fn)(void *), void *arg)
+{
+    int64_t st = sys_mmap(0, THREAD_STACK, 0);
+    if (st < 0)
+        return (int)st;
+    t->stack = (uint64_t)st;
+    t->fn = fn;
+    t->arg = arg;
+    t->ctid = 1;
+    int64_t tid = syscall5(SYS_THREAD_CREATE, (uint64_t)(uintptr_t)thread_entry,
+                           t->stack + THREAD_STACK, (uint64_t)(uintptr_t)t,
+                           (uint64_t)(uintptr_t)&t->ctid, 0);
+    if (tid < 0) {
+        sys_munmap(t->stack, THREAD_STACK);
+        return (int)tid;
+    }
+    t->tid = (int)tid;
+    return 0;
+}
+
+int rt_thread_join(struct rt_thread *t)
+{
+    while (__atomic_load_n(&t->ctid, __ATOMIC_ACQUIRE))
+        sys_futex_wait(&t->ctid, 1, 0);
+    return (int)sys_munmap(t->stack, THREAD_STACK);
+}
+
+int rt_sigaction(int sig, void (*handler)(int, struct sig_frame *), uint64_t mask,
+                 uint64_t flags)
+{
+    struct k_sigaction a = {
+        (uint64_t)(uintptr_t)handler, mask, flags, (uint64_t)(uintptr_t)sig_trampoline,
+    };
+    return (int)syscall5(SYS_SIGACTION, (uint64_t)sig, (uint64_t)(uintptr_t)&a, 0, 0, 0);
+}

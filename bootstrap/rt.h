@@ -45,9 +45,84 @@ __attribute__((noreturn)) static inline void sys_exit(uint64_t status)
     __builtin_unreachable();
 }
 
+static inline int64_t sys_mmap(uint64_t addr, uint64_t len, uint64_t flags)
+{
+    return syscall5(SYS_MMAP, addr, len, flags, 0, 0);
+}
+
+static inline int64_t sys_munmap(uint64_t addr, uint64_t len)
+{
+    return syscall5(SYS_MUNMAP, addr, len, 0, 0, 0);
+}
+
+static inline int64_t sys_futex_wait(volatile uint32_t *a, uint32_t v, uint64_t ns)
+{
+    return syscall5(SYS_FUTEX_WAIT, (uint64_t)(uintptr_t)a, v, ns, 0, 0);
+}
+
+static inline int64_t sys_futex_wake(volatile uint32_t *a, uint64_t n)
+{
+    return syscall5(SYS_FUTEX_WAKE, (uint64_t)(uintptr_t)a, n, 0, 0, 0);
+}
+
+static inline int64_t sys_sigprocmask(uint64_t how, uint64_t set)
+{
+    return syscall5(SYS_SIGPROCMASK, how, set, 0, 0, 0);
+}
+
+static inline int64_t sys_kill(uint64_t pid, uint64_t sig)
+{
+    return syscall5(SYS_KILL, pid, sig, 0, 0, 0);
+}
+
+static inline int64_t sys_tkill(uint64_t tid, uint64_t sig)
+{
+    return syscall5(SYS_TKILL, tid, sig, 0, 0, 0);
+}
+
+static inline int64_t sys_sigaltstack(const struct k_stack *ss, struct k_stack *old)
+{
+    return syscall5(SYS_SIGALTSTACK, (uint64_t)(uintptr_t)ss, (uint64_t)(uintptr_t)old,
+                    0, 0, 0);
+}
+
+static inline int64_t sys_sleep(uint64_t ns)
+{
+    return syscall5(SYS_SLEEP, ns, 0, 0, 0, 0);
+}
+
+static inline uint64_t sys_info(uint64_t what)
+{
+    return (uint64_t)syscall5(SYS_INFO, what, 0, 0, 0, 0);
+}
+
+static inline int64_t sys_gettid(void)
+{
+    return syscall5(SYS_GETTID, 0, 0, 0, 0, 0);
+}
+
 /* start.S */
 void bench_syscalls(uint64_t nr, uint64_t iters);
 uint64_t abi_regs_probe(uint64_t nr);
+void sig_trampoline(void);          /* the process's one signal trampoline */
+void thread_entry(void);            /* a new thread's first instruction */
+
+/* Threads (rt.c): a 64 KiB mmap'ed stack each; fn(arg) runs, then the
+ * thread exits with 0; join waits (futex on ctid, cleared by the kernel
+ * at the thread's exit) and unmaps the stack. 0 or -errno. */
+struct rt_thread {
+    volatile uint32_t ctid;
+    int tid;
+    uint64_t stack;
+    void (*fn)(void *);
+    void *arg;
+};
+int rt_thread_start(struct rt_thread *t, void (*fn)(void *), void *arg);
+int rt_thread_join(struct rt_thread *t);
+
+/* Install handler for sig (with the trampoline), mask and flags. */
+int rt_sigaction(int sig, void (*handler)(int, struct sig_frame *), uint64_t mask,
+                 uint64_t flags);
 
 /* Timestamps: rdtscp when CPUID offers it, else lfence; rdtsc. */
 void clock_init(void);

@@ -20,6 +20,28 @@ _start:
         ud2                             /* exit does not return */
 
 /*
+ * sig_trampoline: the handler's return address in every signal frame
+ * (registered with each sigaction); RSP is then just above the frame's
+ * first word, which the kernel finds again for SYS_SIGRETURN.
+ */
+        .text
+        .globl sig_trampoline
+sig_trampoline:
+        movl    $SYS_SIGRETURN, %eax
+        syscall
+        ud2                             /* sigreturn does not return here */
+
+/*
+ * thread_entry: a thread made by rt_thread_start starts here with RDI =
+ * its struct rt_thread and RSP 16-byte aligned at the top of its stack.
+ */
+        .globl thread_entry
+thread_entry:
+        xorl    %ebp, %ebp
+        call    rt_thread_main
+        ud2
+
+/*
  * void bench_syscalls(uint64_t nr, uint64_t iters)
  * iters x 16 unrolled `mov nr, %rax; syscall` (RAX is reloaded every time:
  * the kernel returns its result there). RCX and R11 are clobbered.

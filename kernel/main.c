@@ -116,8 +116,9 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* The profile between the profile markers (PROFILE=1 only). */
     prof_finish();
 
-    /* bootstrap from the initfs module, in ring 3 (after the profiler: the
-     * NMI stub does not swapgs); test user.bootstrap. */
+    /* The scheduler on every CPU (each AP's LAPIC timer becomes its tick, so
+     * the profiler is done by now), then bootstrap from the initfs module:
+     * its threads in ring 3 with interrupts on; test user.bootstrap. */
     user_run_bootstrap();
 
     finish();

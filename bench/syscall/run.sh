@@ -12,9 +12,11 @@
 #   BOOTSTRAP_ITERS=16384 bench/syscall/run.sh   # shorter rounds (x16 syscalls)
 #
 # Columns: the median over the boots of bootstrap's syscall.enosys.cycles
-# (itself the median of its rounds), of syscall.floor.cycles and of
-# syscall.overhead.cycles; the spread (min-max over the boots) of the
-# latency; and the ratio heavy/lean of the median latencies and overheads.
+# (itself the median of its rounds), of syscall.floor.cycles, of
+# syscall.overhead.cycles and of syscall.sigprocmask.cycles (a real
+# syscall: SIG_BLOCK of nothing, under the scheduler lock); the spread
+# (min-max over the boots) of the latency; and the ratio heavy/lean of the
+# median latencies and overheads.
 # TSC cycles under QEMU TCG are host time, not guest instructions: compare
 # rows of one run, not with hardware numbers.
 # Needs bash, make, gcc, python3, awk, qemu-system-x86_64.
@@ -74,7 +76,8 @@ for v in lean heavy; do
         echo "$v $(metric "$log" syscall.enosys.cycles value) \
 $(metric "$log" syscall.floor.cycles value) \
 $(metric "$log" syscall.overhead.cycles value) \
-$(metric "$log" syscall.enosys.cycles n) $(metric "$log" syscall.enosys.cycles clock)" >>"$RESULTS"
+$(metric "$log" syscall.enosys.cycles n) $(metric "$log" syscall.enosys.cycles clock) \
+$(metric "$log" syscall.sigprocmask.cycles value)" >>"$RESULTS"
     done
 done
 
@@ -82,14 +85,16 @@ col() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$RESULTS"; }
 
 echo "syscall latency, QEMU TCG, -smp $CPUS, $BOOTS boots per variant" \
      "($(col lean 5 | head -1) syscalls per boot, clock $(col lean 6 | head -1)); logs in $OUT"
-printf '%-8s %14s %12s %12s %20s\n' variant latency floor overhead "spread (latency)"
+printf '%-8s %14s %12s %12s %12s %20s\n' variant latency floor overhead sigprocmask \
+    "spread (latency)"
 for v in lean heavy; do
+    spm=$(col "$v" 7 | median)
     lat=$(col "$v" 2 | median)
     flo=$(col "$v" 3 | median)
     ovh=$(col "$v" 4 | median)
     lo=$(col "$v" 2 | sort -g | head -1)
     hi=$(col "$v" 2 | sort -g | tail -1)
-    printf '%-8s %14s %12s %12s %20s\n' "$v" "$lat" "$flo" "$ovh" "$lo-$hi"
+    printf '%-8s %14s %12s %12s %12s %20s\n' "$v" "$lat" "$flo" "$ovh" "$spm" "$lo-$hi"
     eval "LAT_$v=$lat OVH_$v=$ovh"
 done
 awk -v a="$LAT_heavy" -v b="$LAT_lean" -v c="$OVH_heavy" -v d="$OVH_lean" \

@@ -76,4 +76,28 @@ void arch_nap_us(unsigned us);
 void arch_prof_timer_start(unsigned hz);
 void arch_prof_timer_stop(void);
 
+/* ---- scheduler (arch/x86_64/switch.S, context.c, ipi.c; issue 5) ------ */
+
+struct user_start;
+
+/* Save callee-saved registers and RSP in *save_rsp, continue on new_rsp. */
+void arch_switch(uint64_t *save_rsp, uint64_t new_rsp);
+
+/* Build a new thread's first kernel stack below kstack_top: a user frame
+ * for s (ring 3, interrupts on) and a switch frame returning into the
+ * first-entry path. Returns the RSP for arch_switch. */
+uint64_t arch_context_init(uint64_t kstack_top, const struct user_start *s);
+
+/* This CPU's kernel stack for entries from ring 3 (TSS.RSP0, syscalls). */
+void arch_set_kstack(uint64_t top);
+
+/* Periodic scheduler tick on this CPU (LAPIC timer, VECTOR_TICK). */
+void arch_tick_start(unsigned hz);
+
+/* Wake cpu from hlt / make it pass through its interrupt return path. */
+void arch_kick_cpu(unsigned cpu);
+
+/* Halt until an interrupt, with interrupts on only during the halt. */
+void arch_idle_wait(void);
+
 #endif

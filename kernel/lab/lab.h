@@ -42,6 +42,10 @@ void lab_test(const char *name, int pass, const char *detail);
  * QEMU exit value 0 for pass, 1 otherwise. Never returns. */
 void lab_end(const char *status, int code) __attribute__((noreturn));
 
+/* Count n failed tests reported by someone else (bootstrap's own markers)
+ * towards the verdict. */
+void lab_note_failed(int n);
+
 /* Number of failed lab_test() calls so far (main.c turns it into the end). */
 int lab_failed_tests(void);
 

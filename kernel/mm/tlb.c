@@ -35,6 +35,16 @@ void tlb_queue(struct tlb_batch *b, uint64_t va)
         b->full = 1;
 }
 
+void tlb_space_enter(struct tlb_space *s, unsigned cpu)
+{
+    __atomic_fetch_or(&s->cpus, 1ull << cpu, __ATOMIC_SEQ_CST);
+}
+
+void tlb_space_leave(struct tlb_space *s, unsigned cpu)
+{
+    __atomic_fetch_and(&s->cpus, ~(1ull << cpu), __ATOMIC_SEQ_CST);
+}
+
 void tlb_serve(void)
 {
     struct tlb_cpu *c = &cpus[arch_cpu_id()];
@@ -109,7 +119,11 @@ uint64_t tlb_shootdown(struct tlb_space *s, struct tlb_batch *b)
 #endif
     unsigned self = arch_cpu_id(), ncpu = arch_cpu_count(), sent = 0;
     uint64_t online = ncpu >= 64 ? ~0ull : (1ull << ncpu) - 1;
-    uint64_t targets = s->cpus & online & ~(1ull << self);
+    /* The page-table change happened before this load (a CPU entering the
+     * space after it reads the new tables when it loads CR3). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t targets = __atomic_load_n(&s->cpus, __ATOMIC_SEQ_CST) & online &
+                       ~(1ull << self);
 
     tlb_spin_lock(&s->lock);
     s->n = b->n;

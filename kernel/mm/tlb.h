@@ -35,7 +35,8 @@ struct tlb_batch {
 };
 
 struct tlb_space {
-    uint64_t cpus;              /* CPUs using this space, bit per CPU number */
+    uint64_t cpus;              /* CPUs using this space, bit per CPU number
+                                 * (user spaces: tlb_space_enter/leave) */
     volatile int lock;          /* one request in flight per space */
     volatile unsigned acks;     /* CPUs done with the request in flight */
     unsigned n;                 /* the request in flight: n pages or full */
@@ -45,6 +46,11 @@ struct tlb_space {
 
 /* The kernel's address space: every CPU uses it (for now). */
 extern struct tlb_space tlb_kernel_space;
+
+/* CPU `cpu` starts using `s` (before it loads s's page tables) / stopped
+ * using it (after it loaded other tables). Atomic; any context. */
+void tlb_space_enter(struct tlb_space *s, unsigned cpu);
+void tlb_space_leave(struct tlb_space *s, unsigned cpu);
 
 /* Add va to batch b (after the local change + local flush). Never fails:
  * past TLB_BATCH_MAX pages the batch becomes a full flush. */

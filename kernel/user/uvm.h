@@ -42,6 +42,14 @@ int uvm_create(struct uvm *as);
  * 0 or -1. The space need not be active. */
 int uvm_map(struct uvm *as, uint64_t va, phys_t pa, unsigned flags);
 
+/* Map va to pa (pa != 0) or unmap it (pa == 0), whatever it mapped before;
+ * flushes this CPU's TLB entry for va. Returns the frame va mapped before
+ * (0: none), or UVM_BAD when va is not a user page address or a table
+ * frame could not be allocated. The caller owns the old frame and must
+ * shoot va down on the space's other CPUs before freeing it. */
+#define UVM_BAD ((phys_t)1)
+phys_t uvm_replace(struct uvm *as, uint64_t va, phys_t pa, unsigned flags);
+
 /* The frame behind user address va plus the offset, or 0 when va is not a
  * user-accessible page of `as` (or writable, when `write`). */
 phys_t uvm_translate(const struct uvm *as, uint64_t va, int write);

@@ -73,9 +73,26 @@ static void enable_this_cpu(void)
     wr(REG_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
 }
 
+/* The legacy 8259 pair: remapped to vectors 0x20..0x2f (away from the
+ * exception vectors: the BIOS leaves IRQ0 on vector 8) and fully masked.
+ * Interrupts run in ring 3 since issue 5; only the local APIC delivers. */
+static void pic_mask_all(void)
+{
+    static const uint8_t icw[2][4] = { { 0x11, 0x20, 0x04, 0x01 },
+                                       { 0x11, 0x28, 0x02, 0x01 } };
+    for (int i = 0; i < 4; i++) {
+        outb(i ? 0x21 : 0x20, icw[0][i]);
+        outb(i ? 0xa1 : 0xa0, icw[1][i]);
+    }
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+}
+
 int lapic_init_bsp(uint64_t phys)
 {
     uint32_t a, b, c, d;
+
+    pic_mask_all();
 
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
     x2apic = (c >> 21) & 1;

@@ -28,6 +28,7 @@ struct desc_ptr {
 extern char syscall_entry[];
 
 static uint64_t user_gdt[MAX_CPUS][GDT_SLOTS] __attribute__((aligned(16)));
+static struct tss64 *live_tss[MAX_CPUS];      /* for gdt_user_set_kstack */
 
 /* The TSS the task register points at, decoded from its GDT descriptor. */
 static struct tss64 *current_tss(const uint64_t *gdt)
@@ -63,7 +64,8 @@ int gdt_user_init(void)
 
     /* Traps from ring 3 and SYSCALL land on the same stack: they never nest
      * (a trap in the kernel does not switch stacks). */
-    current_tss(gdt)->rsp[0] = top;
+    live_tss[p->cpu] = current_tss(gdt);
+    live_tss[p->cpu]->rsp[0] = top;
     p->syscall_rsp = top;
     p->user_rsp = 0;
 
@@ -74,4 +76,12 @@ int gdt_user_init(void)
     /* Swapped in by swapgs on the way to ring 3: user GS base 0. */
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     return 0;
+}
+
+void gdt_user_set_kstack(uint64_t top)
+{
+    struct percpu *p = this_cpu();
+
+    live_tss[p->cpu]->rsp[0] = top;
+    p->syscall_rsp = top;
 }

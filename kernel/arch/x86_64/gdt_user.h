@@ -40,4 +40,9 @@
  */
 int gdt_user_init(void);
 
+/* The kernel stack of the thread about to run on this CPU: TSS.RSP0 (traps
+ * and interrupts from ring 3) and the syscall stack (percpu syscall_rsp).
+ * After gdt_user_init() on this CPU; interrupts off (the scheduler). */
+void gdt_user_set_kstack(uint64_t top);
+
 #endif

@@ -1,9 +1,10 @@
 /*
  * arch/x86_64/ipi.c - inter-processor interrupts and the profiler's NMIs.
  *
- * The NMI gate is only replaced when the kernel is built with PROFILE=1;
- * otherwise an NMI stays the fatal exception trap.c reports, and the
- * profiler hooks below compile to nothing.
+ * The NMI gate is always ipi_entry.S's GS-safe stub; without PROFILE=1 its
+ * handler hands the NMI to trap.c's fatal report, and the profiler hooks
+ * below compile to nothing. The scheduler tick (VECTOR_TICK) goes to
+ * sched_tick().
  */
 #include "arch/arch.h"
 #include "arch/x86_64/apic.h"
@@ -13,13 +14,14 @@
 #include "arch/x86_64/x86.h"
 #include "mm/tlb.h"
 #include "prof/profiler.h"
+#include "sched/sched.h"
 
 #define NMI_VECTOR      2
 #define IST_NMI         1
 #define PROFILE_CPU     1       /* the CPU whose timer drives the profiler */
 
 extern char ipi_entry_wakeup[], ipi_entry_tlb[], ipi_entry_profile[],
-            ipi_entry_nmi[], ipi_entry_spurious[];
+            ipi_entry_nmi[], ipi_entry_spurious[], ipi_entry_tick[];
 
 void ipi_init(void)
 {
@@ -27,9 +29,16 @@ void ipi_init(void)
     trap_set_gate(IPI_TLB, (uint64_t)ipi_entry_tlb, 0);
     trap_set_gate(IPI_PROFILE, (uint64_t)ipi_entry_profile, 0);
     trap_set_gate(VECTOR_SPURIOUS, (uint64_t)ipi_entry_spurious, 0);
-#ifdef PROFILE
+    trap_set_gate(VECTOR_TICK, (uint64_t)ipi_entry_tick, 0);
     trap_set_gate(NMI_VECTOR, (uint64_t)ipi_entry_nmi, IST_NMI);
-#endif
+}
+
+void ipi_tick_handler(struct trap_frame *f)
+{
+    this_cpu()->idle = 0;
+    this_cpu()->irqs++;
+    lapic_eoi();
+    sched_tick((f->cs & 3) == 3);
 }
 
 void ipi_wakeup_handler(struct trap_frame *f)
@@ -137,11 +146,12 @@ static void pit_clock_ack(void)
 
 void ipi_nmi_handler(struct trap_frame *f)
 {
-    (void)f;
 #ifdef PROFILE
     if (pit_clock)
         pit_clock_ack();
     sample(f);
+#else
+    trap_handler(f);                    /* fatal: vector 2 is in the frame */
 #endif
 }
 
@@ -217,4 +227,27 @@ void arch_tlb_flush_all(void)
 void arch_cpu_relax(void)
 {
     cpu_pause();
+}
+
+/* ---- scheduler support (sched/sched.h through arch.h) ----------------- */
+
+void arch_tick_start(unsigned hz)
+{
+    lapic_timer_periodic(VECTOR_TICK, hz);
+}
+
+void arch_kick_cpu(unsigned cpu)
+{
+    lapic_send_ipi(percpu_blocks[cpu].apic_id, IPI_WAKEUP);
+}
+
+/* `sti; hlt` is one window: an interrupt pending since the caller's checks
+ * still ends the hlt. Interrupts are off again on return. */
+void arch_idle_wait(void)
+{
+    struct percpu *p = this_cpu();
+
+    p->idle = 1;
+    __asm__ volatile("sti; hlt; cli" : : : "memory");
+    p->idle = 0;
 }

@@ -1,7 +1,8 @@
 /*
  * arch/x86_64/ipi.h - the SMP interrupt vectors (Redox's numbering) and
  * their handlers: 0x40 wakeup, 0x41 TLB shootdown, 0x44 profiler timer,
- * NMI (profiler samples, only with PROFILE=1), 0xff spurious.
+ * 0x30 scheduler tick, NMI (profiler samples with PROFILE=1, else the
+ * fatal report), 0xff spurious.
  */
 #ifndef ARCH_X86_64_IPI_H
 #define ARCH_X86_64_IPI_H
@@ -13,6 +14,7 @@
 #define IPI_SWITCH      0x42    /* reserved (scheduler) */
 #define IPI_PIT         0x43    /* reserved */
 #define IPI_PROFILE     0x44
+#define VECTOR_TICK     0x30    /* each CPU's LAPIC timer: the scheduler tick */
 
 /* Install the gates in the shared IDT. BSP, once, before any AP starts. */
 void ipi_init(void);
@@ -22,5 +24,6 @@ void ipi_wakeup_handler(struct trap_frame *f);
 void ipi_tlb_handler(struct trap_frame *f);
 void ipi_profile_handler(struct trap_frame *f);
 void ipi_nmi_handler(struct trap_frame *f);
+void ipi_tick_handler(struct trap_frame *f);
 
 #endif

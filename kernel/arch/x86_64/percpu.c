@@ -14,6 +14,8 @@
 extern uint64_t gdt64[];        /* boot.S: null, code, data, TSS (2 slots) */
 
 struct percpu percpu_blocks[MAX_CPUS];
+uint64_t percpu_gs_lo = (uint64_t)&percpu_blocks[0];
+uint64_t percpu_gs_hi = (uint64_t)&percpu_blocks[MAX_CPUS];
 
 /* Build this AP's GDT (boot code/data + own TSS), load it, reload the
  * segment registers and the task register. */

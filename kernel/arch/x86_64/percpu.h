@@ -3,8 +3,11 @@
  *
  * Every CPU (the BSP included) owns one struct percpu. Its GS base (MSR
  * 0xC0000101) points at it, and its first word points at itself, so
- * `mov %gs:0, reg` yields the block without knowing the CPU number. There is
- * no user mode yet, hence no swapgs: GS always holds the kernel's value.
+ * `mov %gs:0, reg` yields the block without knowing the CPU number. In
+ * ring 3 the GS base is the user's (0) and the kernel's sits in
+ * KERNEL_GS_BASE: every entry from ring 3 (syscall/entry.S, isr.S,
+ * ipi_entry.S) does swapgs first, and the NMI stub decides by reading the
+ * GS base MSR and comparing it with [percpu_gs_lo, percpu_gs_hi).
  *
  * Each block also carries what the CPU's descriptor tables need: its own GDT
  * (the boot GDT's code and data descriptors plus its own TSS) and a TSS whose
@@ -47,6 +50,10 @@ struct percpu {
 } __attribute__((aligned(64)));
 
 extern struct percpu percpu_blocks[MAX_CPUS];
+
+/* The address range of percpu_blocks: a GS base inside it is the kernel's
+ * (ipi_entry.S's NMI stub reads these). */
+extern uint64_t percpu_gs_lo, percpu_gs_hi;
 
 /* This CPU's block. Valid after percpu_init() ran on this CPU. */
 static inline struct percpu *this_cpu(void)

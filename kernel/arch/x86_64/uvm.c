@@ -7,8 +7,9 @@
  * up); the kernel image's page-directory entries are copied once, at
  * creation (they point at the kernel's own page tables, which paging.c
  * only ever fills in, never replaces). Everything else below is owned by
- * the space and freed by uvm_destroy. One CPU runs user code for now, so
- * switching CR3 is all the TLB maintenance there is.
+ * the space and freed by uvm_destroy. uvm_replace/uvm_unmap flush only
+ * this CPU's TLB entry (invlpg); the caller shoots the page down on the
+ * other CPUs of the space (mm/tlb.h) before it frees the old frame.
  */
 #include "arch/arch.h"
 #include "arch/x86_64/x86.h"
@@ -127,6 +128,30 @@ int uvm_map(struct uvm *as, uint64_t va, phys_t pa, unsigned flags)
     }
     *e = (pa & PTE_ADDR) | bits;
     as->pages++;
+    return 0;
+}
+
+phys_t uvm_replace(struct uvm *as, uint64_t va, phys_t pa, unsigned flags)
+{
+    if ((va & (PAGE_SIZE - 1)) || va < USER_MIN || va >= USER_TOP)
+        return UVM_BAD;
+    uint64_t *pt = leaf(as, va, pa != 0);
+    if (!pt)
+        return pa ? UVM_BAD : 0;
+    uint64_t *e = &pt[(va >> 12) & 511], old = *e;
+
+    if (pa)
+        *e = (pa & PTE_ADDR) | PTE_P | PTE_U | ((flags & UVM_WRITE) ? PTE_W : 0);
+    else
+        *e = 0;
+    if (old & PTE_P) {
+        invlpg(va);
+        if (!pa)
+            as->pages--;
+        return old & PTE_ADDR;
+    }
+    if (pa)
+        as->pages++;
     return 0;
 }
 
