@@ -8,7 +8,7 @@ namespace Redox.Lab.Server.Tests.Profiles;
 
 public sealed class PerfScriptFolderTests
 {
-    private static readonly string ReferenceDir = "/work/shared/reference/profiles";
+    private static readonly string ReferenceDir = Path.Combine(AppContext.BaseDirectory, "Profiles", "Reference");
 
     /// <summary>Three samples as the kernel prints them: a header, frames innermost first, a blank line.</summary>
     internal const string ThreeSamples =
