@@ -14,13 +14,13 @@ bash "$root/scripts/lab-start.sh" >"$scratch/start.log" 2>&1 || { tail -30 "$scr
 
 repo="$scratch/repo"
 mkdir -p "$repo/prebuilt" "$repo/pipelines"
-cp "$root/kernel/build/kernel.bin" "$root/kernel/build/kernel.elf" "$repo/prebuilt/"
+cp "$root/kernel/build/kernel.bin" "$root/kernel/build/kernel.elf" "$root/kernel/build/initfs.img" "$repo/prebuilt/"
 cat > "$repo/pipelines/prebuilt.yaml" <<'YAML'
 name: prebuilt
 build:
   commands: ["test -f prebuilt/kernel.bin"]
-  artifacts: { image: prebuilt/kernel.bin, elf: prebuilt/kernel.elf }
-boot: { timeout: 60s }
+  artifacts: { image: prebuilt/kernel.bin, elf: prebuilt/kernel.elf, modules: [prebuilt/initfs.img] }
+boot: { timeout: 120s, machine: { cpus: 4 } }
 YAML
 git -C "$repo" init -q -b main && git -C "$repo" add -A
 git -C "$repo" -c user.email=bench@lab -c user.name=bench commit -q -m prebuilt
