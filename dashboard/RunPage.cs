@@ -69,7 +69,7 @@ internal static class RunPage
         {
             h.Raw("<table><tr><th>Metric</th><th>Value</th><th>Unit</th><th>Stat</th><th>Samples</th></tr>");
             foreach (var m in boot.Metrics)
-                h.Raw("<tr>").Tag("td", m.Name).Raw("<td class=\"num\">").Text(m.Value.ToString("G6", CultureInfo.InvariantCulture)).Raw("</td>")
+                h.Raw("<tr>").Tag("td", m.Name).Raw("<td class=\"num\">").Text(m.Value.ToString("#,0.###", CultureInfo.InvariantCulture)).Raw("</td>")
                     .Tag("td", m.Unit).Tag("td", m.Stat).Raw("<td class=\"num\">").Text(m.Samples.ToString(CultureInfo.InvariantCulture)).Raw("</td></tr>");
             h.Raw("</table>");
         }

@@ -57,7 +57,14 @@ public static class CliCommands
             repo = Path.GetFullPath(repo);
         }
 
-        var request = new PushRequest(repo, o.Get("branch"), o.Get("commit"), o.Get("pipeline") ?? "pipelines/redox-reference.yaml");
+        var commit = o.Get("commit");
+        if (commit is not null && Directory.Exists(repo) && !IsHex(commit))
+        {
+            // A local repository: a ref such as HEAD or main~2 is resolved here, where it means something.
+            commit = await LocalGit.RevParseAsync(repo, commit);
+        }
+
+        var request = new PushRequest(repo, o.Get("branch"), commit, o.Get("pipeline") ?? "pipelines/redox-reference.yaml");
         using var response = await http.PostAsJsonAsync("/api/runs", request, Json);
         if (!response.IsSuccessStatusCode)
         {
@@ -121,6 +128,8 @@ public static class CliCommands
 
         return null;
     }
+
+    private static bool IsHex(string s) => s.Length >= 4 && s.All(Uri.IsHexDigit);
 
     private static string ProblemDetail(string body)
     {
