@@ -35,6 +35,17 @@ internal sealed class KernelElf
     private static async Task<KernelElf> BuildAsync()
     {
         var build = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "redox-lab-kernel-" + Guid.NewGuid().ToString("N")[..8]);
+        // The build directory lives as long as the test run: the tests read the ELF by path.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(build, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         await Repo.RunAsync("make", null, "-s", "-C", System.IO.Path.Combine(Repo.Root, "kernel"), $"BUILD={build}");
         var elf = System.IO.Path.Combine(build, "kernel.elf");
         var nm = await Repo.RunAsync("nm", null, elf);
