@@ -9,16 +9,29 @@ namespace Redox.Lab.Dashboard;
 /// </summary>
 internal static class BootTimeChart
 {
-    private const int Width = 960, Height = 420, Left = 64, Right = 24, Top = 20, Bottom = 90;
+    private const int Width = 960, Height = 420, Left = 64, Right = 72, Top = 20, Bottom = 90;
     private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
-    public static async Task<IResult> Render(IDashboardData data, CancellationToken ct, int runs = 50)
+    public static async Task<IResult> Render(IDashboardData data, CancellationToken ct, string? pipeline = null, int runs = 50)
     {
-        var points = await data.GetBootTimesAsync(Math.Clamp(runs, 2, 500), ct);
+        // One pipeline at a time: boots of different pipelines (a profiled or a bug-switch build) are not
+        // the same measurement. The default is the pipeline of the newest run.
+        var pipelines = (await data.ListRunsAsync(500, ct)).Select(r => r.Pipeline).Distinct(StringComparer.Ordinal).ToList();
         var h = new Html().Tag("h1", "Boot time");
-        if (points.Count == 0)
+        if (pipelines.Count == 0)
             return Html.Page("Boot time", h.Tag("p", "No boots reported yet.", "muted"));
-        h.Tag("p", "Time to each boot's last stage, one line per machine: solid is host time (power-on to the stage), dashed is the kernel's own clock (TSC). Several boots of one run are averaged.", "muted");
+        pipeline ??= pipelines[0];
+        h.Raw("<p>Pipeline: ");
+        foreach (var p in pipelines)
+        {
+            h.Raw(p == pipeline ? "<b>" : $"<a href=\"/charts/boot-time?pipeline={Uri.EscapeDataString(p)}\">").Text(p).Raw(p == pipeline ? "</b> " : "</a> ");
+        }
+        h.Raw("</p>");
+
+        var points = await data.GetBootTimesAsync(pipeline, Math.Clamp(runs, 2, 500), ct);
+        if (points.Count == 0)
+            return Html.Page("Boot time", h.Tag("p", "No passed boots of this pipeline yet.", "muted"));
+        h.Tag("p", "Time to each passed boot's last stage, one line per machine and variant: solid is host time (power-on to the stage), dashed is the kernel's own clock (TSC). Several boots of one run are averaged.", "muted");
         h.Raw(Svg(points));
         return Html.Page("Boot time", h);
     }

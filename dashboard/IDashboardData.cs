@@ -14,8 +14,11 @@ public interface IDashboardData
     /// <summary>A job's console lines from <paramref name="from"/>; null when there is no such job.</summary>
     Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct);
 
-    /// <summary>Boot times of the last <paramref name="runs"/> runs, oldest first, for the boot-time chart.</summary>
-    Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(int runs, CancellationToken ct);
+    /// <summary>
+    /// Times of the passed boots of the last <paramref name="runs"/> runs of one pipeline, oldest first, for the
+    /// boot-time chart. Failed boots are left out: a panic's time to its last stage is not a boot time.
+    /// </summary>
+    Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(string pipeline, int runs, CancellationToken ct);
 }
 
 /// <summary>One boot's time to its last stage.</summary>

@@ -72,9 +72,10 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             .ToListAsync(ct);
     }
 
-    public async Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(int runs, CancellationToken ct)
+    public async Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(string pipeline, int runs, CancellationToken ct)
     {
         var recent = await db.Runs.AsNoTracking()
+            .Where(r => r.PipelinePath == pipeline)
             .OrderByDescending(r => r.CreatedAt)
             .Take(runs)
             .Select(r => new { r.Id, r.Commit, r.CreatedAt })
@@ -83,7 +84,7 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
 
         var boots = await db.Jobs.AsNoTracking()
             .Where(j => ids.Contains(j.RunId))
-            .SelectMany(j => j.Boots, (j, b) => new { j.RunId, Agent = j.Machine.Agent.Name, Machine = j.Machine.Name, j.Variant, BootId = b.Id })
+            .SelectMany(j => j.Boots.Where(b => b.Outcome == Outcome.Passed), (j, b) => new { j.RunId, Agent = j.Machine.Agent.Name, Machine = j.Machine.Name, j.Variant, BootId = b.Id })
             .ToListAsync(ct);
         var bootIds = boots.Select(b => b.BootId).ToList();
         // Per boot, its last stage (highest ordinal): the time the kernel took to get where it was going.

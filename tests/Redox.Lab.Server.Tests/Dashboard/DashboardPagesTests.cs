@@ -49,6 +49,27 @@ public sealed class DashboardPagesTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task BootTimeChart_FailedBootAndOtherPipeline_OnlyPassedBootsOfThatPipelinePlotted()
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("chart-" + tag, ["x86_64", tag]);
+        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        var passed = (await LabFixture.NextJobAsync(agent, 10))!;
+        var panicked = (await LabFixture.NextJobAsync(agent, 10))!;
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{passed.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.Passed, "entry", "kmain-done"), LabFixture.Json);
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{panicked.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.KernelPanic, "entry"), LabFixture.Json);
+        using var client = lab.Client();
+
+        var chart = await client.GetStringAsync($"/charts/boot-time?pipeline={Uri.EscapeDataString("pipelines/redox-reference.yaml")}");
+        var other = await client.GetStringAsync("/charts/boot-time?pipeline=pipelines%2Fnone.yaml");
+
+        Assert.Contains($"chart-{tag}/qemu-0 ({passed.Variant})", chart, StringComparison.Ordinal);
+        Assert.DoesNotContain($"chart-{tag}/qemu-0 ({panicked.Variant})", chart, StringComparison.Ordinal);
+        Assert.DoesNotContain($"chart-{tag}", other, StringComparison.Ordinal);
+        Assert.Contains("No passed boots of this pipeline yet.", other, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunPage_UnknownRun_Returns404()
     {
         using var client = lab.Client();
