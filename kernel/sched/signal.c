@@ -191,7 +191,10 @@ int64_t sys_sigaction(uint64_t sig, uint64_t act, uint64_t oldact)
         return -EINVAL;
     if (act && copy_from_user(p, &a, act, sizeof a) < 0)
         return -EFAULT;
-    if (act && a.handler > SIG_IGN && !a.restorer)
+    /* The handler becomes a return RIP: a non-canonical one would fault
+     * on the kernel's iretq (ring 0, user GS). */
+    if (act && a.handler > SIG_IGN &&
+        (!a.restorer || a.handler >= USER_TOP || a.restorer >= USER_TOP))
         return -EINVAL;
     sched_lock();
     old = p->act[sig];

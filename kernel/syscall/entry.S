@@ -22,6 +22,7 @@
  * user's RFLAGS (IF on) come back with sysretq/iretq. The stack is the
  * running thread's kernel stack (the scheduler updates syscall_rsp).
  */
+#include "arch/x86_64/regs.inc"
 #include "syscall/abi.h"
 
 #define PCPU_USER_RSP       8       /* struct percpu, checked in syscall.c */
@@ -30,11 +31,6 @@
 #define USER_CS             0x33
 #define SYSCALL_VECTOR      0x80
 #define RFLAGS_TF           0x100
-
-/* Frame offsets from RSP once all registers are pushed (struct trap_frame). */
-#define F_VECTOR            120
-#define F_RIP               136
-#define F_RFLAGS            152
 
         .text
         .globl syscall_entry
@@ -55,21 +51,7 @@ syscall_entry:
         pushq   %rcx
         pushq   $0
         pushq   $SYSCALL_VECTOR
-        pushq   %rax
-        pushq   %rbx
-        pushq   %rcx
-        pushq   %rdx
-        pushq   %rsi
-        pushq   %rdi
-        pushq   %rbp
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        PUSH_REGS
         xorl    %ebp, %ebp              /* backtraces end here */
         movq    %rsp, %rdi
         call    syscall_dispatch
@@ -85,21 +67,7 @@ syscall_entry:
         testl   $RFLAGS_TF, F_RFLAGS(%rsp)
         jnz     .Liret
 
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %r11                    /* replaced by RFLAGS below */
-        popq    %r10
-        popq    %r9
-        popq    %r8
-        popq    %rbp
-        popq    %rdi
-        popq    %rsi
-        popq    %rdx
-        popq    %rcx                    /* replaced by RIP below */
-        popq    %rbx
-        popq    %rax
+        POP_REGS                        /* RCX, R11: replaced below */
         addq    $16, %rsp
         movq    0(%rsp), %rcx
         movq    16(%rsp), %r11
@@ -108,21 +76,7 @@ syscall_entry:
         sysretq
 
 .Liret:
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %r11
-        popq    %r10
-        popq    %r9
-        popq    %r8
-        popq    %rbp
-        popq    %rdi
-        popq    %rsi
-        popq    %rdx
-        popq    %rcx
-        popq    %rbx
-        popq    %rax
+        POP_REGS
         addq    $16, %rsp
         swapgs
         iretq

@@ -21,6 +21,7 @@
 #include "lib/string.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
+#include "mm/tlb.h"
 #include "sched/sched.h"
 #include "sched/signal.h"
 #include "syscall/abi.h"
@@ -53,8 +54,7 @@ static struct {
 
 static void trace_lookup(int pid)
 {
-    while (__atomic_exchange_n(&trace_table.lock, 1, __ATOMIC_ACQUIRE))
-        arch_cpu_relax();
+    tlb_spin_lock(&trace_table.lock); /* interrupts are off: serve shootdowns while waiting */
     for (int i = 0; i < TRACE_SLOTS; i++) {
         if (trace_table.slot[i].pid == pid || trace_table.slot[i].pid == 0) {
             trace_table.slot[i].pid = pid;
@@ -62,7 +62,7 @@ static void trace_lookup(int pid)
             break;
         }
     }
-    __atomic_store_n(&trace_table.lock, 0, __ATOMIC_RELEASE);
+    tlb_spin_unlock(&trace_table.lock);
 }
 
 /* What every syscall paid before the 2024 rework: register locations

@@ -57,18 +57,22 @@ int64_t process_write(uint64_t fd, uint64_t buf, uint64_t len)
         if (!uvm_translate(&current->as, va, 0))
             return -EFAULT;
     tlb_spin_lock(&console_lock);       /* one writer's bytes at a time */
-    for (uint64_t done = 0; done < len;) {
+    uint64_t done = 0;
+    while (done < len) {
         uint64_t va = buf + done, n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
         if (n > len - done)
             n = len - done;
         if (n > sizeof chunk)
             n = sizeof chunk;
-        memcpy(chunk, arch_phys_to_virt(uvm_translate(&current->as, va, 0)), n);
+        /* Copied under mm_lock: another thread may have unmapped the
+         * page since the check above. */
+        if (copy_from_user(current, chunk, va, n) < 0)
+            break;
         arch_console_write(chunk, n);
         done += n;
     }
     tlb_spin_unlock(&console_lock);
-    return (int64_t)len;
+    return done || !len ? (int64_t)done : -EFAULT;
 }
 
 int64_t process_thread_create(uint64_t entry, uint64_t stack, uint64_t arg,

@@ -11,6 +11,12 @@
  * changed (this CPU flushes with invlpg), the pages queued in a tlb_batch
  * and shot down on the other CPUs of p->space (mm/tlb.c); only then are
  * the old frames freed (poisoned by the allocator).
+ *
+ * Copies to and from user memory translate and copy under the same
+ * mm_lock, so a concurrent munmap cannot free (and the allocator hand out)
+ * a frame between the translation and the copy. Lock order: the sched
+ * lock (futex, thread exit), then mm_lock, then the space's TLB lock and
+ * the allocator's; all of them spin with tlb_spin_lock.
  */
 #include "arch/arch.h"
 #include "lib/string.h"
@@ -104,15 +110,20 @@ int64_t vm_munmap(struct process *p, uint64_t addr, uint64_t len)
     return r;
 }
 
-/* Copy n bytes between kernel memory and user va, page by page. */
+/* Copy n bytes between kernel memory and user va, page by page; 0, or -1
+ * at the first page that is not mapped (what came before it is copied). */
 static int copy(struct process *p, uint64_t va, void *k, uint64_t n, int to_user)
 {
     char *kp = k;
+    int r = 0;
 
+    tlb_spin_lock(&p->mm_lock);
     while (n) {
         phys_t pa = uvm_translate(&p->as, va, to_user);
-        if (!pa)
-            return -1;
+        if (!pa) {
+            r = -1;
+            break;
+        }
         uint64_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
         if (chunk > n)
             chunk = n;
@@ -124,7 +135,8 @@ static int copy(struct process *p, uint64_t va, void *k, uint64_t n, int to_user
         kp += chunk;
         n -= chunk;
     }
-    return 0;
+    tlb_spin_unlock(&p->mm_lock);
+    return r;
 }
 
 int copy_to_user(struct process *p, uint64_t va, const void *src, uint64_t n)
@@ -141,20 +153,22 @@ int user_read_u32(struct process *p, uint64_t va, uint32_t *v)
 {
     if (va & 3)
         return -1;
+    tlb_spin_lock(&p->mm_lock);
     phys_t pa = uvm_translate(&p->as, va, 0);
-    if (!pa)
-        return -1;
-    *v = __atomic_load_n((uint32_t *)arch_phys_to_virt(pa), __ATOMIC_SEQ_CST);
-    return 0;
+    if (pa)
+        *v = __atomic_load_n((uint32_t *)arch_phys_to_virt(pa), __ATOMIC_SEQ_CST);
+    tlb_spin_unlock(&p->mm_lock);
+    return pa ? 0 : -1;
 }
 
 int user_write_u32(struct process *p, uint64_t va, uint32_t v)
 {
     if (va & 3)
         return -1;
+    tlb_spin_lock(&p->mm_lock);
     phys_t pa = uvm_translate(&p->as, va, 1);
-    if (!pa)
-        return -1;
-    __atomic_store_n((uint32_t *)arch_phys_to_virt(pa), v, __ATOMIC_SEQ_CST);
-    return 0;
+    if (pa)
+        __atomic_store_n((uint32_t *)arch_phys_to_virt(pa), v, __ATOMIC_SEQ_CST);
+    tlb_spin_unlock(&p->mm_lock);
+    return pa ? 0 : -1;
 }

@@ -21,51 +21,16 @@
  * about GS: the NMI stub reads IA32_GS_BASE and swaps only when it does not
  * point into percpu_blocks (percpu_gs_lo/hi), and swaps back on the way out.
  */
-#define F_CS            144     /* struct trap_frame: offset of cs */
+#include "arch/x86_64/regs.inc"
+
 #define MSR_GS_BASE     0xC0000101
-
-        .macro PUSH_REGS
-        pushq   %rax
-        pushq   %rbx
-        pushq   %rcx
-        pushq   %rdx
-        pushq   %rsi
-        pushq   %rdi
-        pushq   %rbp
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        .endm
-
-        .macro POP_REGS
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %r11
-        popq    %r10
-        popq    %r9
-        popq    %r8
-        popq    %rbp
-        popq    %rdi
-        popq    %rsi
-        popq    %rdx
-        popq    %rcx
-        popq    %rbx
-        popq    %rax
-        .endm
 
         .macro IPI_STUB name, handler, vector
         .globl \name
 \name:
         pushq   $0
         pushq   $\vector
-        testb   $3, 24(%rsp)            /* CS after vector and error code */
+        testb   $3, F_CS-F_VECTOR(%rsp)  /* before PUSH_REGS */
         jz      1f
         swapgs
 1:      PUSH_REGS

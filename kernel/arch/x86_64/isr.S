@@ -3,10 +3,12 @@
  *
  * Each stub makes the stack look the same (a zero error code is pushed for
  * vectors where the CPU pushes none), pushes its vector and the general
- * registers, and calls trap_handler(struct trap_frame *) (trap.c), whose
- * layout mirrors the pushes below. trap_handler does not return for
+ * registers (PUSH_REGS, regs.inc), and calls trap_handler(struct
+ * trap_frame *) (trap.c). trap_handler does not return for
  * exceptions today; the iretq path is kept for future interrupt vectors.
  */
+#include "arch/x86_64/regs.inc"
+
         .macro ISR_NOERR n
 isr_\n:
         pushq   $0
@@ -57,42 +59,14 @@ isr_\n:
 isr_common:
         /* From ring 3 (CS at 24: after vector and error code): the
          * kernel's GS (issue 5). */
-        testb   $3, 24(%rsp)
+        testb   $3, F_CS-F_VECTOR(%rsp)
         jz      1f
         swapgs
-1:      pushq   %rax
-        pushq   %rbx
-        pushq   %rcx
-        pushq   %rdx
-        pushq   %rsi
-        pushq   %rdi
-        pushq   %rbp
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+1:      PUSH_REGS
         cld
         movq    %rsp, %rdi
         call    trap_handler
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %r11
-        popq    %r10
-        popq    %r9
-        popq    %r8
-        popq    %rbp
-        popq    %rdi
-        popq    %rsi
-        popq    %rdx
-        popq    %rcx
-        popq    %rbx
-        popq    %rax
+        POP_REGS
         addq    $16, %rsp               /* vector and error code */
         testb   $3, 8(%rsp)             /* back to ring 3: its GS */
         jz      2f

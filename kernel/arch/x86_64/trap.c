@@ -7,7 +7,11 @@
  * (kind=page-fault with rip/addr/err, or kind=exception with name), then
  * `end status=panic code=<vector>`, then QEMU's debug exit.
  */
+#include <stddef.h>
+
 #include "arch/arch.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/regs.inc"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "lab/lab.h"
@@ -15,6 +19,16 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "user/process.h"
+
+/* The entry stubs' frame offsets (regs.inc) against the struct. */
+_Static_assert(offsetof(struct trap_frame, vector) == F_VECTOR, "regs.inc F_VECTOR");
+_Static_assert(offsetof(struct trap_frame, err) == F_ERR, "regs.inc F_ERR");
+_Static_assert(offsetof(struct trap_frame, rip) == F_RIP, "regs.inc F_RIP");
+_Static_assert(offsetof(struct trap_frame, cs) == F_CS, "regs.inc F_CS");
+_Static_assert(offsetof(struct trap_frame, rflags) == F_RFLAGS, "regs.inc F_RFLAGS");
+_Static_assert(offsetof(struct trap_frame, rsp) == F_RSP, "regs.inc F_RSP");
+_Static_assert(offsetof(struct trap_frame, ss) == F_SS, "regs.inc F_SS");
+_Static_assert(sizeof(struct trap_frame) == F_SIZE, "regs.inc F_SIZE");
 
 #define KERNEL_CS       0x08
 #define TSS_SEL         0x18
@@ -29,20 +43,11 @@ struct idt_gate {
     uint32_t off_hi, zero;
 } __attribute__((packed));
 
-struct tss {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3, iomap_base;
-} __attribute__((packed));
-
 extern uint64_t gdt64[];
 extern const uint64_t isr_stubs[32];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));  /* 32+: trap_set_gate */
-static struct tss tss __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));  /* the BSP's (percpu.h) */
 static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
 static const char *const names[32] = {
