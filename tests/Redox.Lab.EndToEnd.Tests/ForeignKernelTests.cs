@@ -1,3 +1,4 @@
+using System.Globalization;
 using Redox.Lab.Contracts.Api;
 using Xunit;
 
@@ -10,7 +11,7 @@ namespace Redox.Lab.EndToEnd.Tests;
 [Collection(LabCollection.Name)]
 public sealed class ForeignKernelTests(LabFixture lab)
 {
-    private const string Build = "as --32 -o foreign/k.o foreign/k.S && ld -m elf_i386 -Ttext 0x100000 -e start -o foreign/k.elf foreign/k.o";
+    private const string Build = "as --32 {0} -o foreign/k.o foreign/k.S && ld -m elf_i386 -Ttext 0x100000 -e start -o foreign/k.elf foreign/k.o";
 
     private const string Judging = """
         boot: { timeout: 30s }
@@ -50,14 +51,26 @@ public sealed class ForeignKernelTests(LabFixture lab)
         Assert.Equal(["start", "freelist", "bsp", "userspace"], run.Jobs[0].Boots.Single().Stages.Select(s => s.Name));
     }
 
-    private async Task<RunView> PushForeignAsync(string name, string prepare)
+    [Fact]
+    public async Task Push_KernelPrintsRandomBytes_GarbageWithConsoleKept()
+    {
+        var run = await PushForeignAsync("garbage",
+            "head -c 3000 /dev/urandom | tr -d '\\000' > foreign/garbage.bin && cp foreign/redox-log-kernel.S foreign/k.S",
+            "--defsym GARBAGE=1");
+
+        Assert.Equal(Outcome.Garbage, run.Outcome);
+        Assert.Equal(OutcomeKind.Kernel, run.Outcome.Kind());
+        Assert.NotEmpty((await lab.GetConsoleAsync(run.Jobs[0].Id)).Where(l => l.Boot == 0));
+    }
+
+    private async Task<RunView> PushForeignAsync(string name, string prepare, string asFlags = "")
     {
         var asset = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Assets", "redox-log-kernel.S"));
         lab.Commit("foreign/redox-log-kernel.S", asset, "a kernel that prints only its own log");
         var commit = lab.Commit($"pipelines/{name}.yaml", $$"""
             name: {{name}}
             build:
-              commands: ["{{prepare}} && {{Build}}"]
+              commands: ["{{prepare}} && {{string.Format(CultureInfo.InvariantCulture, Build, asFlags)}}"]
               artifacts: { image: foreign/k.elf }
             {{Judging}}
             """, $"pipeline {name}");

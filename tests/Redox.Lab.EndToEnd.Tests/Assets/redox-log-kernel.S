@@ -3,6 +3,7 @@
  * log lines in the real Redox kernel's format (no lab markers) on COM1, then stops QEMU through
  * isa-debug-exit. The end-to-end tests judge it with a pipeline's regexes alone.
  * Build: as --32 -o k.o redox-log-kernel.S && ld -m elf_i386 -Ttext 0x100000 -e start -o k.elf k.o
+ * With --defsym GARBAGE=1 it prints the bytes of foreign/garbage.bin (NUL-free) instead: a kernel gone mad.
  */
     .set MB_MAGIC, 0x1BADB002
     .set MB_FLAGS, 0
@@ -37,6 +38,10 @@ start:
 
     .section .data
 log:
+    .ifdef GARBAGE             /* --defsym GARBAGE=1: random bytes instead of a log */
+    .incbin "foreign/garbage.bin"
+    .byte 0
+    .endif
     .ascii "kernel::arch::x86_64::start:INFO -- Redox OS starting...\n"
     .ascii "kernel::memory:INFO -- Initial freelist consistent\n"
     .ascii "kernel::arch::x86_64::start:INFO -- BSP: 0 1\n"
