@@ -79,11 +79,14 @@ public sealed partial class BootConsole
             return (Outcome.NoOutput, $"no console output in {seconds}");
         }
 
-        if (!_readable)
+        // Noise, not a hung kernel: no valid marker, and no readable line or mostly unprintable bytes
+        // (random bytes make the odd short line that reads as text; the share is what tells).
+        if (!_validMarker && (!_readableLine || _unprintableBytes * 2 > BytesSeen))
         {
-            return (Outcome.Garbage, _corrupt.Count > 0
-                ? $"no readable line in {BytesSeen} bytes, only corrupt markers"
-                : $"no readable line in {BytesSeen} bytes");
+            string what = _readableLine
+                ? $"{_unprintableBytes} of {BytesSeen} bytes unprintable"
+                : $"no readable line in {BytesSeen} bytes";
+            return (Outcome.Garbage, _corrupt.Count > 0 ? $"{what}, only corrupt markers" : what);
         }
 
         string reached = LastStage is null ? "no stage reached" : "last stage " + LastStage;

@@ -30,7 +30,9 @@ public sealed partial class BootConsole
     private EndMarker? _end;
     private string? _panicDetail;
     private bool _successMatched;
-    private bool _readable;
+    private bool _validMarker;
+    private bool _readableLine;
+    private long _unprintableBytes;
 
     /// <summary>Starts a boot at <paramref name="poweredOnAt"/> (host time zero for stages).</summary>
     /// <exception cref="ArgumentException">A regex of the pipeline does not compile (never for one <see cref="PipelineLoader"/> produced).</exception>
@@ -54,7 +56,7 @@ public sealed partial class BootConsole
         var parsed = ConsoleMarkerParser.Parse(line.Bytes);
         if (parsed.Status == MarkerParseStatus.Valid)
         {
-            _readable = true;
+            _validMarker = true;
             OnMarker(parsed.Marker!, hostNs, lineIndex);
         }
         else if (parsed.Status == MarkerParseStatus.Corrupt)
@@ -63,7 +65,9 @@ public sealed partial class BootConsole
         }
         else
         {
-            _readable = _readable || ConsoleText.IsReadable(line.Bytes);
+            int unprintable = ConsoleText.CountUnprintable(line.Bytes, out bool visible);
+            _unprintableBytes += unprintable;
+            _readableLine = _readableLine || (visible && unprintable * 2 <= line.Bytes.Length);
             if (_profile.Active)
             {
                 _profile.Add(line.Text);

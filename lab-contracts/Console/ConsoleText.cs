@@ -7,12 +7,22 @@ internal static class ConsoleText
 {
     /// <summary>
     /// A line is readable when it has something besides white space and at most half of its bytes
-    /// are unprintable: control bytes other than tab, and bytes that are not valid UTF-8.
+    /// are unprintable (see <see cref="CountUnprintable"/>).
     /// </summary>
     public static bool IsReadable(ReadOnlySpan<byte> line)
     {
+        int unprintable = CountUnprintable(line, out bool visible);
+        return visible && unprintable * 2 <= line.Length;
+    }
+
+    /// <summary>
+    /// The line's unprintable bytes: control bytes other than tab, and bytes that are not valid UTF-8.
+    /// <paramref name="visible"/> tells whether anything besides white space is left.
+    /// </summary>
+    public static int CountUnprintable(ReadOnlySpan<byte> line, out bool visible)
+    {
         int unprintable = 0;
-        bool visible = false;
+        visible = false;
         var rest = line;
         while (!rest.IsEmpty)
         {
@@ -29,6 +39,6 @@ internal static class ConsoleText
             rest = rest[consumed..];
         }
 
-        return visible && unprintable * 2 <= line.Length;
+        return unprintable;
     }
 }

@@ -26,6 +26,9 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<Outcome>().HaveConversion<OutcomeConverter>().HaveMaxLength(32);
+        // Everything a kernel prints can reach a text column (details, test details, profiles), and
+        // PostgreSQL text cannot hold NUL: store it as U+FFFD, as undecodable console bytes already are.
+        configurationBuilder.Properties<string>().HaveConversion<NulFreeTextConverter>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -164,3 +167,8 @@ public static class OutcomeParsing
 {
     public static Outcome Parse(string name) => OutcomeNames.TryParse(name, out var o) ? o : Outcome.Pending;
 }
+
+/// <summary>Maps NUL to U+FFFD on the way into PostgreSQL; reads back unchanged.</summary>
+internal sealed class NulFreeTextConverter() : ValueConverter<string, string>(
+    v => AgentText.Storable(v),
+    v => v);

@@ -69,7 +69,7 @@ public sealed class AgentJobs(
                 await copy.WriteAsync(chunk.Offset + i, NpgsqlDbType.Bigint, ct);
                 await copy.WriteAsync(line.Boot, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(line.HostTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-                await copy.WriteAsync(StorableText(line.Text), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(AgentText.Storable(line.Text), NpgsqlDbType.Text, ct);
             }
             await copy.CompleteAsync(ct);
         }
@@ -119,7 +119,7 @@ public sealed class AgentJobs(
             Tests = report.Tests.Select(t => new TestResultRow { Name = t.Name, Result = t.Result, Detail = t.Detail }).ToList(),
             Findings = report.Findings.Select(f => new FindingRow
             {
-                Kind = f.Kind, Fields = JsonSerializer.Serialize(f.Fields), Line = f.Line,
+                Kind = f.Kind, Fields = JsonSerializer.Serialize(AgentText.Storable(f.Fields)), Line = f.Line,
             }).ToList(),
         });
         await db.SaveChangesAsync(ct);
@@ -150,6 +150,4 @@ public sealed class AgentJobs(
     }
 
 
-    /// <summary>PostgreSQL text cannot hold NUL; the agent already maps undecodable bytes to U+FFFD, so NUL goes the same way.</summary>
-    internal static string StorableText(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
 }

@@ -292,6 +292,24 @@ public class BootConsoleTests
         Assert.Equal($"no readable line in {20 * 65} bytes", report.Detail);
     }
 
+    [Fact]
+    public void ToReport_NoiseWithAnAccidentallyReadableShortLine_GarbageByShare()
+    {
+        // Random bytes hold newlines, so they make short lines, and now and then one reads as text.
+        var console = new BootConsole(Pipeline(), PoweredOn);
+        for (int i = 0; i < 10; i++)
+        {
+            console.Accept(RawConsoleLine.FromBytes(Enumerable.Repeat((byte)0xFE, 200).ToArray()), PoweredOn + Step, i);
+        }
+
+        console.Accept(RawConsoleLine.FromText("k9"), PoweredOn + Step, 10);
+
+        var report = Report(console, timedOut: true);
+
+        Assert.Equal(Outcome.Garbage, report.Outcome);
+        Assert.Equal("2000 of 2013 bytes unprintable", report.Detail);
+    }
+
     [Theory]
     [InlineData(4, 6, Outcome.Garbage)]
     [InlineData(5, 5, Outcome.BootTimeout)]

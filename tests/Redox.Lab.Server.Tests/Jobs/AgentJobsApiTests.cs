@@ -124,6 +124,30 @@ public sealed class AgentJobsApiTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task ReportBootAndComplete_KernelTextWithNul_StoredWithReplacementCharacter()
+    {
+        var (agent, job, runId, _) = await ClaimedJobAsync();
+        var garbled = Boot(0, Outcome.Garbage, "entry") with
+        {
+            Detail = "no readable line: \0\u0001",
+            Tests = [new TestReport("t", "fail", "got \0")],
+            Findings = [new FindingReport("panic", new Dictionary<string, string> { ["msg"] = "bad\0byte" }, 3)],
+            Profile = null,
+        };
+
+        var boot = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", garbled, LabFixture.Json);
+        var complete = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Garbage, "last line: \0"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, boot.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, complete.StatusCode);
+        var stored = (await lab.RunAsync(runId)).Jobs.Single(j => j.Id == job.JobId);
+        Assert.Equal("last line: \uFFFD", stored.Detail);
+        Assert.Equal("no readable line: \uFFFD\u0001", stored.Boots[0].Detail);
+        Assert.Equal("got \uFFFD", stored.Boots[0].Tests[0].Detail);
+        Assert.Equal("bad\uFFFDbyte", stored.Boots[0].Findings[0].Fields["msg"]);
+    }
+
+    [Fact]
     public async Task ReportBoot_IndexMismatch_Returns400()
     {
         var (agent, job, _, _) = await ClaimedJobAsync();

@@ -37,5 +37,5 @@ public sealed class ConsolePlanTests
 
     [Fact]
     public void StorableText_Nul_ReplacedByReplacementCharacter() =>
-        Assert.Equal("a\uFFFDb", AgentJobs.StorableText("a\0b"));
+        Assert.Equal("a\uFFFDb", Redox.Lab.Server.Data.AgentText.Storable("a\0b"));
 }
