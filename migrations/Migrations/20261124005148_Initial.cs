@@ -100,6 +100,7 @@ namespace Redox.Lab.Migrations.Migrations
                     run_id = table.Column<Guid>(type: "uuid", nullable: false),
                     variant = table.Column<string>(type: "text", nullable: false),
                     machine_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    attempt = table.Column<int>(type: "integer", nullable: false),
                     agent_id = table.Column<Guid>(type: "uuid", nullable: true),
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     outcome = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
@@ -134,6 +135,28 @@ namespace Redox.Lab.Migrations.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "artifacts",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    size = table.Column<long>(type: "bigint", nullable: false),
+                    sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    content = table.Column<byte[]>(type: "bytea", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_artifacts", x => new { x.job_id, x.name });
+                    table.ForeignKey(
+                        name: "fk_artifacts_jobs_job_id",
+                        column: x => x.job_id,
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "boots",
                 columns: table => new
                 {
@@ -145,8 +168,7 @@ namespace Redox.Lab.Migrations.Migrations
                     started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     ended_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     tsc_hz = table.Column<long>(type: "bigint", nullable: true),
-                    corrupt_markers = table.Column<int>(type: "integer", nullable: false),
-                    profile = table.Column<string>(type: "text", nullable: true)
+                    corrupt_markers = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -251,6 +273,27 @@ namespace Redox.Lab.Migrations.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "profiles",
+                columns: table => new
+                {
+                    boot_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    raw = table.Column<string>(type: "text", nullable: false),
+                    folded = table.Column<string>(type: "text", nullable: false),
+                    samples = table.Column<int>(type: "integer", nullable: false),
+                    symbolized = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_profiles", x => x.boot_id);
+                    table.ForeignKey(
+                        name: "fk_profiles_boots_boot_id",
+                        column: x => x.boot_id,
+                        principalTable: "boots",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "test_results",
                 columns: table => new
                 {
@@ -311,9 +354,9 @@ namespace Redox.Lab.Migrations.Migrations
                 column: "machine_id");
 
             migrationBuilder.CreateIndex(
-                name: "ix_jobs_run_id_variant_machine_id",
+                name: "ix_jobs_run_id_variant_machine_id_attempt",
                 table: "jobs",
-                columns: new[] { "run_id", "variant", "machine_id" },
+                columns: new[] { "run_id", "variant", "machine_id", "attempt" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -358,6 +401,9 @@ namespace Redox.Lab.Migrations.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "artifacts");
+
+            migrationBuilder.DropTable(
                 name: "boot_stages");
 
             migrationBuilder.DropTable(
@@ -368,6 +414,9 @@ namespace Redox.Lab.Migrations.Migrations
 
             migrationBuilder.DropTable(
                 name: "metrics");
+
+            migrationBuilder.DropTable(
+                name: "profiles");
 
             migrationBuilder.DropTable(
                 name: "test_results");

@@ -13,8 +13,8 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Migrations.Migrations
 {
     [DbContext(typeof(LabDbContext))]
-    [Migration("20261123233632_JobAttempts")]
-    partial class JobAttempts
+    [Migration("20261124005148_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
