@@ -91,19 +91,6 @@ int fmt_hex(char *buf, uint64_t v)
     return k;
 }
 
-/* Bitwise CRC-32 (IEEE, reflected 0xEDB88320), as the protocol wants. */
-uint32_t crc32(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xffffffffu;
-}
-
 static void put(struct marker *m, char c)
 {
     if (m->len < sizeof m->buf - 16)    /* room for " *crc\n" */

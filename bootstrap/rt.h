@@ -136,6 +136,7 @@ void print(const char *s);                  /* to the console, as is */
 /* Into buf (at least 24 bytes); returns the length. */
 int fmt_u64(char *buf, uint64_t v);
 int fmt_hex(char *buf, uint64_t v);         /* 0x... */
+/* CRC-32 (IEEE), as the protocol wants: kernel/lib/crc32.c, compiled into bootstrap too. */
 uint32_t crc32(const void *data, size_t len);
 
 /* Markers: begin, fields, emit (one write per marker, `*crc` and newline
