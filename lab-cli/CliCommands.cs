@@ -13,7 +13,13 @@ public static class CliCommands
         usage:
           lab-cli push --repo <path|url> [--branch <b> | --commit <c>] [--pipeline <path>] [--server <url>] [--wait] [--timeout <s>]
           lab-cli show <run-id> [--server <url>]
-        The server defaults to $LAB_SERVER or http://127.0.0.1:5080.
+          lab-cli repo add --name <n> --url <path|url> [--branch main] [--pipelines 'pipelines/*.yaml,...'] [--trusted] [--pushers 'alice,bob|*']
+          lab-cli repo list
+          lab-cli user add --name <n> --role viewer|developer|admin
+          lab-cli whoami
+          lab-cli token create --user <n> --out <file> [--label <l>] [--days <d>]
+        The server defaults to $LAB_SERVER or http://127.0.0.1:5080. The API token is read from --token-file <file>,
+        else $LAB_TOKEN_FILE, else ~/.config/redox-lab/token (never from the command line).
         push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
         """;
 
@@ -28,10 +34,16 @@ public static class CliCommands
         {
             var options = CliOptions.Parse(args);
             using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(60) };
+            if (ReadToken(options.TokenFile, stderr) is { } token)
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             return options.Command switch
             {
                 "push" => await PushAsync(http, options, stdout, stderr),
                 "show" => await ShowAsync(http, options, stdout, stderr),
+                "repo" => await AdminCommands.RepoAsync(http, options, stdout, stderr),
+                "user" => await AdminCommands.UserAsync(http, options, stdout, stderr),
+                "token" => await AdminCommands.TokenAsync(http, options, stdout, stderr),
+                "whoami" => await AdminCommands.WhoAmIAsync(http, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -69,7 +81,7 @@ public static class CliCommands
         if (!response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync();
-            return Fail(stderr, $"lab-cli: push refused ({(int)response.StatusCode}): {ProblemDetail(body)}");
+            return Fail(stderr, $"lab-cli: push refused ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(body))}");
         }
 
         var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
@@ -98,7 +110,7 @@ public static class CliCommands
         using var response = await http.GetAsync($"/api/runs/{id}");
         if (!response.IsSuccessStatusCode)
         {
-            return Fail(stderr, $"lab-cli: cannot show run {id} ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+            return Fail(stderr, $"lab-cli: cannot show run {id} ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(await response.Content.ReadAsStringAsync()))}");
         }
 
         RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
@@ -129,6 +141,19 @@ public static class CliCommands
         return null;
     }
 
+    /// <summary>The token in the file (first line); null when there is no file. Warns when others may read it.</summary>
+    internal static string? ReadToken(string file, TextWriter stderr)
+    {
+        if (!File.Exists(file)) return null;
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            stderr.WriteLine($"lab-cli: warning: {file} is readable by other users; chmod 600 it");
+        var token = File.ReadLines(file).FirstOrDefault()?.Trim();
+        return string.IsNullOrEmpty(token) ? null : token;
+    }
+
+    internal static async Task<int> FailAsync(TextWriter stderr, string what, HttpResponseMessage response) =>
+        Fail(stderr, $"lab-cli: {what} refused ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(await response.Content.ReadAsStringAsync()))}");
+
     private static bool IsHex(string s) => s.Length >= 4 && s.All(Uri.IsHexDigit);
 
     private static string ProblemDetail(string body)
@@ -144,7 +169,7 @@ public static class CliCommands
         }
     }
 
-    private static int Fail(TextWriter stderr, string message)
+    internal static int Fail(TextWriter stderr, string message)
     {
         stderr.WriteLine(message);
         return 2;

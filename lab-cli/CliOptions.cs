@@ -6,7 +6,7 @@ public sealed class CliUsageException(string message) : Exception(message);
 /// <summary><c>command --key value --flag positional</c>, nothing more.</summary>
 public sealed class CliOptions
 {
-    private static readonly HashSet<string> Flags = ["wait"];
+    private static readonly HashSet<string> Flags = ["wait", "trusted"];
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
 
     public required string Command { get; init; }
@@ -14,6 +14,13 @@ public sealed class CliOptions
     public List<string> Positional { get; } = [];
 
     public string Server => Get("server") ?? Environment.GetEnvironmentVariable("LAB_SERVER") ?? "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// Where the API token is read from: <c>--token-file</c>, else <c>$LAB_TOKEN_FILE</c>, else
+    /// <c>~/.config/redox-lab/token</c>. The token itself is never an argument (argv is visible to every local user).
+    /// </summary>
+    public string TokenFile => Get("token-file") ?? Environment.GetEnvironmentVariable("LAB_TOKEN_FILE")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "redox-lab", "token");
 
     public static CliOptions Parse(IReadOnlyList<string> args)
     {

@@ -3,37 +3,40 @@ using Redox.Lab.Contracts.Api;
 
 namespace Redox.Lab.Cli;
 
-/// <summary>Prints a run as a person reads it in a terminal: jobs, boots, stages with kernel and host times.</summary>
+/// <summary>
+/// Prints a run as a person reads it in a terminal: jobs, boots, stages with kernel and host times. Every string
+/// that came from a kernel or an agent goes through <see cref="TerminalText.Clean"/> (<see cref="C"/>).
+/// </summary>
 public static class RunPrinter
 {
     public static void Print(RunView run, TextWriter o)
     {
-        o.WriteLine($"run {run.Id}  commit {run.Commit[..Math.Min(12, run.Commit.Length)]}  {run.Branch}  outcome: {run.Outcome.ToName()}");
+        o.WriteLine($"run {run.Id}  commit {C(run.Commit[..Math.Min(12, run.Commit.Length)])}  {C(run.Branch)}  outcome: {run.Outcome.ToName()}{Suffix(run.Detail)}");
         foreach (var job in run.Jobs)
         {
-            o.WriteLine($"  job {job.Id}  machine {job.Machine}  variant {job.Variant}{(job.Attempt > 1 ? $"  attempt {job.Attempt}" : "")}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");
+            o.WriteLine($"  job {job.Id}  machine {C(job.Machine)}  variant {C(job.Variant)}{(job.Attempt > 1 ? $"  attempt {job.Attempt}" : "")}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");
             foreach (var boot in job.Boots)
             {
                 o.WriteLine($"    boot {boot.Index}: {boot.Outcome.ToName()}{Suffix(boot.Detail)}  (corrupt markers: {boot.CorruptMarkers})");
                 o.WriteLine($"      {"stage",-20} {"kernel ms",12} {"host ms",12}");
                 foreach (var s in boot.Stages)
                 {
-                    o.WriteLine($"      {s.Name,-20} {Ms(s.KernelNs),12} {Ms(s.HostNs),12}");
+                    o.WriteLine($"      {C(s.Name),-20} {Ms(s.KernelNs),12} {Ms(s.HostNs),12}");
                 }
 
                 foreach (var m in boot.Metrics)
                 {
-                    o.WriteLine($"      metric {m.Name} = {m.Value.ToString(CultureInfo.InvariantCulture)} {m.Unit} ({m.Stat}, n={m.Samples})");
+                    o.WriteLine($"      metric {C(m.Name)} = {m.Value.ToString(CultureInfo.InvariantCulture)} {C(m.Unit)} ({C(m.Stat)}, n={m.Samples})");
                 }
 
                 foreach (var t in boot.Tests)
                 {
-                    o.WriteLine($"      test {t.Name}: {t.Result}{Suffix(t.Detail)}");
+                    o.WriteLine($"      test {C(t.Name)}: {C(t.Result)}{Suffix(t.Detail)}");
                 }
 
                 foreach (var f in boot.Findings)
                 {
-                    o.WriteLine($"      FINDING {f.Kind}: {string.Join(' ', f.Fields.Select(kv => $"{kv.Key}={kv.Value}"))}");
+                    o.WriteLine($"      FINDING {C(f.Kind)}: {string.Join(' ', f.Fields.Select(kv => $"{C(kv.Key)}={C(kv.Value)}"))}");
                 }
             }
         }
@@ -41,5 +44,7 @@ public static class RunPrinter
 
     private static string Ms(long? ns) => ns is { } v ? (v / 1e6).ToString("0.000", CultureInfo.InvariantCulture) : "-";
 
-    private static string Suffix(string? detail) => string.IsNullOrEmpty(detail) ? "" : $" ({detail})";
+    private static string Suffix(string? detail) => string.IsNullOrEmpty(detail) ? "" : $" ({C(detail)})";
+
+    private static string C(string? text) => TerminalText.Clean(text);
 }

@@ -15,6 +15,7 @@ using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Profiles;
@@ -50,10 +51,8 @@ public static class Extensions
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
-        services.AddAuthentication()
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AgentTokenHandler>(AgentTokenHandler.SchemeName, null);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(AgentTokenHandler.Policy, p => p.AddAuthenticationSchemes(AgentTokenHandler.SchemeName).RequireAuthenticatedUser());
+        // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.
+        services.AddLabAuthentication();
 
         // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout.
         services.AddResiliencePipeline(GitMirrors.Pipeline, p => p
@@ -119,13 +118,16 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseSessionAntiforgery();
         app.UseAuthorization();
     }
 
     public static void MapHangfire(this WebApplication app)
     {
-        // Local requests only (Hangfire's default authorization filter).
-        app.MapHangfireDashboard("/hangfire");
+        // Admins only (ASP.NET Core authorization instead of Hangfire's local-requests filter: any local process
+        // could call it). Hangfire validates its own POSTs with IAntiforgery, and so does UseSessionAntiforgery.
+        app.MapHangfireDashboard("/hangfire", new Hangfire.DashboardOptions { Authorization = [], AsyncAuthorization = [] })
+            .RequireAuthorization(Policies.Admin);
     }
 
     public static void MapHealthApi(this WebApplication app)
@@ -138,11 +140,11 @@ public static class Extensions
                 await cmd.ExecuteScalarAsync(ct);
                 return Results.Text("ok");
             }
-            catch (NpgsqlException ex)
+            catch (NpgsqlException)
             {
-                return Results.Problem(statusCode: 503, title: "Database unavailable", detail: ex.Message);
+                return Results.Problem(statusCode: 503, title: "Database unavailable", detail: "the lab's database did not answer");
             }
-        }).WithName("Health");
+        }).WithName("Health").AllowAnonymous();
     }
 
     public static void ConfigureJson(JsonSerializerOptions o)

@@ -18,4 +18,23 @@ public sealed class LabOptions
     public int Workers { get; set; } = 2;
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+
+    /// <summary>Who sees the dashboard: <c>Lab:Dashboard:Access</c>.</summary>
+    public DashboardAccessOptions Dashboard { get; set; } = new();
+}
+
+/// <summary>The <c>Lab:Dashboard</c> section.</summary>
+public sealed class DashboardAccessOptions
+{
+    public const string Login = "login";
+    public const string Public = "public";
+
+    /// <summary>
+    /// <c>login</c> (default): every page and API read needs a token or a session opened at /login.
+    /// <c>public</c>: GET and HEAD are open to everyone (read-only); writes, admin routes, repository
+    /// locations and /hangfire still need a token or session.
+    /// </summary>
+    public string Access { get; set; } = Login;
+
+    public bool IsPublic => string.Equals(Access, Public, StringComparison.OrdinalIgnoreCase);
 }

@@ -2,7 +2,9 @@ using Redox.Lab.Dashboard;
 using Redox.Lab.Server;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Profiles;
+using Redox.Lab.Server.Repositories;
 using Redox.Lab.Server.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +20,9 @@ app.MapArtifactsApi();
 app.MapProfilesApi();
 app.MapDashboard();
 app.MapHangfire();
+app.MapLoginPages();
+app.MapIdentityApi();
+app.MapRepositoriesApi();
 
 app.Run();
 

@@ -47,6 +47,18 @@ export ConnectionStrings__Lab="$db" Lab__EnrolmentSecret="$secret" Lab__DataDir=
 start server "$root/lab-server/bin/$config/net10.0/Redox.Lab.Server.dll" --urls "$url"
 for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 1; done
 curl -fs "$url/healthz" >/dev/null || { echo "server did not start; see $state/logs/server.log" >&2; tail -20 "$state/logs/server.log" >&2; exit 1; }
+# The install's admin token: made once by the install command, kept in a mode-600 file, checked on every start
+# (a new database voids the old one). lab-cli reads it from LAB_TOKEN_FILE; it is never on a command line.
+cli() { dotnet "$root/lab-cli/bin/$config/net10.0/lab-cli.dll" --server "$url" "$@"; }
+export LAB_TOKEN_FILE="$state/admin-token"
+if ! cli whoami >/dev/null 2>&1; then
+  rm -f "$LAB_TOKEN_FILE"
+  dotnet "migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll" create-token --connection "$db" --user admin --role admin --out "$LAB_TOKEN_FILE"
+fi
+# This checkout is the operator's own code: registered trusted, so its pushed commit's pipeline is used.
+if ! cli repo list | grep -q '^redox-lab '; then
+  cli repo add --name redox-lab --url "$root" --branch "$(git rev-parse --abbrev-ref HEAD | sed 's/^HEAD$/main/')" --pipelines 'pipelines/*.yaml' --trusted
+fi
 export Agent__Server="$url" Agent__EnrolmentSecret="$secret" Agent__StateDir="$state/agent" Agent__Name="${LAB_AGENT_NAME:-$(hostname)}"
 start agent "$root/lab-agent/bin/$config/net10.0/Redox.Lab.Agent.dll"
 echo "server $url (log $state/logs/server.log), agent $Agent__Name (log $state/logs/agent.log)"

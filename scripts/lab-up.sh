@@ -9,11 +9,13 @@ source scripts/lab-start.sh
 
 step "5. push $(git rev-parse --short HEAD) and wait for the boot"
 set +e
-dotnet "lab-cli/bin/$config/net10.0/lab-cli.dll" push --server "$url" --repo "$root" --commit "$(git rev-parse HEAD)" --wait --timeout 900
+cli push --repo redox-lab --commit "$(git rev-parse HEAD)" --wait --timeout 900
 status=$?
 set -e
 
 step "6. where to look"
+echo "admin token:      $LAB_TOKEN_FILE (mode 600; lab-cli reads it via LAB_TOKEN_FILE or --token-file;"
+echo "                  paste it at $url/login to open the dashboard and /hangfire in a browser)"
 echo "dashboard:        $url/"
 echo "boot-time chart:  $url/charts/boot-time"
 echo "hangfire:         $url/hangfire"

@@ -19,6 +19,9 @@ var runs = int.Parse(args.ElementAtOrDefault(3) ?? "20", CultureInfo.InvariantCu
 
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 using var http = new HttpClient { BaseAddress = new Uri(server) };
+// The admin token lab-start.sh wrote (mode 600); never an argument.
+if (Environment.GetEnvironmentVariable("LAB_TOKEN_FILE") is { Length: > 0 } tokenFile)
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
 var toJob = new List<double>();
 var toResult = new List<double>();
 

@@ -15,7 +15,7 @@ public static partial class AgentsApi
 {
     public static void MapAgentsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/agents/enrol", Enrol).WithName("EnrolAgent").WithTags("Agents");
+        app.MapPost("/api/agents/enrol", Enrol).WithName("EnrolAgent").WithTags("Agents").AllowAnonymous();
 
         var agent = app.MapGroup("/api/agent").WithTags("Agents").RequireAuthorization(AgentTokenHandler.Policy);
         agent.MapPut("/machines", PutMachines).WithName("PutMachines");

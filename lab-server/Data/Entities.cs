@@ -5,10 +5,22 @@ namespace Redox.Lab.Server.Data;
 // The lab's tables. Column names are snake_case (see LabDbContext); outcomes are stored by their
 // kebab names (OutcomeNames), so the database reads well in psql.
 
+/// <summary>A registered repository (Repositories/): only these can be pushed.</summary>
 public sealed class RepositoryRow
 {
     public Guid Id { get; set; }
+    /// <summary>Short name ([A-Za-z0-9._-]); what runs show instead of the location.</summary>
+    public string Name { get; set; } = "";
+    /// <summary>Where the server and the agents clone from; shown only to developers and admins.</summary>
     public required string Url { get; set; }
+    /// <summary>For an untrusted repository the pipeline (the build recipe) is read from this branch, never from the push.</summary>
+    public string DefaultBranch { get; set; } = "main";
+    /// <summary>The pipeline files a push may name.</summary>
+    public List<string> PipelineFiles { get; set; } = [];
+    /// <summary>Trusted: the pushed commit's own pipeline is used, and its build may have network if the pipeline asks.</summary>
+    public bool Trusted { get; set; }
+    /// <summary>User names that may push (developers); <c>*</c> for every developer. Admins always may.</summary>
+    public List<string> Pushers { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -25,6 +37,8 @@ public sealed class RunRow
     public string? Detail { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+    /// <summary>The user who pushed (null for runs made before users existed, or a deleted user).</summary>
+    public Guid? PushedBy { get; set; }
     public List<JobRow> Jobs { get; set; } = [];
 }
 

@@ -37,6 +37,10 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
         {
             e.ToTable("repositories");
             e.HasIndex(r => r.Url).IsUnique();
+            e.HasIndex(r => r.Name).IsUnique();
+            e.Property(r => r.Name).HasMaxLength(100);
+            e.Property(r => r.PipelineFiles).HasColumnType("text[]");
+            e.Property(r => r.Pushers).HasColumnType("text[]");
         });
 
         modelBuilder.Entity<RunRow>(e =>
@@ -45,6 +49,7 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne(r => r.Repository).WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(r => r.CreatedAt);
             e.Property(r => r.Commit).HasMaxLength(64);
+            e.HasOne<Identity.UserRow>().WithMany().HasForeignKey(r => r.PushedBy).OnDelete(DeleteBehavior.SetNull);
         });
 
         modelBuilder.Entity<JobRow>(e =>
@@ -127,6 +132,9 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.Property(x => x.Name).HasMaxLength(100);
             e.Property(x => x.Sha256).HasMaxLength(64);
         });
+
+        // Feature folders configure their own entities (IEntityTypeConfiguration<T>).
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(LabDbContext).Assembly);
 
         // snake_case everywhere, so hand-written SQL (claims, COPY) reads naturally.
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -29,7 +29,8 @@ public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineP
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(Pipeline);
 
-    public async Task<ResolvedCommit> ResolveAsync(string repository, string? branch, string? commit, string pipelinePath, CancellationToken ct)
+    /// <param name="pipelineBranch">Read the pipeline from this branch's head instead of the resolved commit (untrusted repositories).</param>
+    public async Task<ResolvedCommit> ResolveAsync(string repository, string? branch, string? commit, string pipelinePath, string? pipelineBranch, CancellationToken ct)
     {
         var mirror = MirrorPath(repository);
         var gate = _gates.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
@@ -46,9 +47,12 @@ public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineP
                     : $"unknown commit '{commit}' in {repository}");
             var sha = parsed.Stdout.Trim();
 
-            var show = await RunGitAsync(mirror, ["show", $"{sha}:{pipelinePath}"], ct);
+            var source = pipelineBranch is null ? sha : $"refs/heads/{pipelineBranch}";
+            var show = await RunGitAsync(mirror, ["show", $"{source}:{pipelinePath}"], ct);
             if (show.ExitCode != 0)
-                throw new GitException($"pipeline file '{pipelinePath}' does not exist at commit {sha}");
+                throw new GitException(pipelineBranch is null
+                    ? $"pipeline file '{pipelinePath}' does not exist at commit {sha}"
+                    : $"pipeline file '{pipelinePath}' does not exist on the default branch '{pipelineBranch}' (this repository is untrusted: its pipeline comes from there)");
             return new ResolvedCommit(sha, show.Stdout);
         }
         finally

@@ -18,7 +18,7 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
         await db.Runs.AsNoTracking()
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Take(limit)
-            .Select(r => new RunSummary(r.Id, r.Repository.Url, r.Branch, r.Commit, r.PipelinePath,
+            .Select(r => new RunSummary(r.Id, r.Repository.Name, r.Branch, r.Commit, r.PipelinePath,
                 r.Outcome, r.CreatedAt, r.EndedAt, r.Jobs.Count, r.Detail))
             .ToListAsync(ct);
 
@@ -57,7 +57,7 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             var symbolizer = job.Boots.Any(b => b.Findings.Count > 0) ? await symbols.ForJobAsync(job.Id, ct) : null;
             views.Add(ToView(job, symbolizer, profiles));
         }
-        return new RunView(run.Id, run.Repository.Url, run.Branch, run.Commit, run.PipelinePath,
+        return new RunView(run.Id, run.Repository.Name, run.Branch, run.Commit, run.PipelinePath,
             run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail);
     }
 

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Identity;
 
 namespace Redox.Lab.Server.Runs;
 
@@ -9,24 +11,24 @@ public static class RunsApi
     public static void MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Runs");
-        api.MapPost("/runs", Push).WithName("PushRun");
+        api.MapPost("/runs", Push).WithName("PushRun").RequireAuthorization(Policies.Developer);
         api.MapGet("/runs", ListRuns).WithName("ListRuns");
         api.MapGet("/runs/{id:guid}", GetRun).WithName("GetRun");
         api.MapGet("/jobs/{id:guid}/console", GetConsole).WithName("GetConsole");
     }
 
     public static async Task<Results<Created<PushResponse>, ProblemHttpResult>> Push(
-        PushRequest request, PushService pushes, HttpRequest http, CancellationToken ct)
+        PushRequest request, PushService pushes, HttpRequest http, ClaimsPrincipal user, CancellationToken ct)
     {
         try
         {
-            var (runId, commit) = await pushes.PushAsync(request, ct);
+            var (runId, commit) = await pushes.PushAsync(request, user, ct);
             var url = $"{http.Scheme}://{http.Host}/runs/{runId}";
             return TypedResults.Created($"/api/runs/{runId}", new PushResponse(runId, commit, url));
         }
         catch (PushRejectedException ex)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: ex.Title, detail: ex.Message);
+            return TypedResults.Problem(statusCode: ex.Status, title: ex.Title, detail: ex.Message);
         }
     }
 

@@ -479,6 +479,31 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DefaultBranch")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("default_branch");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.PrimitiveCollection<List<string>>("PipelineFiles")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("pipeline_files");
+
+                    b.PrimitiveCollection<List<string>>("Pushers")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("pushers");
+
+                    b.Property<bool>("Trusted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("trusted");
+
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasColumnType("text")
@@ -486,6 +511,10 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_repositories");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_repositories_name");
 
                     b.HasIndex("Url")
                         .IsUnique()
@@ -539,6 +568,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("pipeline_yaml");
 
+                    b.Property<Guid?>("PushedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("pushed_by");
+
                     b.Property<Guid>("RepositoryId")
                         .HasColumnType("uuid")
                         .HasColumnName("repository_id");
@@ -548,6 +581,9 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_runs_created_at");
+
+                    b.HasIndex("PushedBy")
+                        .HasDatabaseName("ix_runs_pushed_by");
 
                     b.HasIndex("RepositoryId")
                         .HasDatabaseName("ix_runs_repository_id");
@@ -589,6 +625,94 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasDatabaseName("ix_test_results_boot_id");
 
                     b.ToTable("test_results", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("label");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_api_tokens");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_tokens_token_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_api_tokens_user_id");
+
+                    b.ToTable("api_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Identity.UserRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("disabled");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("role");
+
+                    b.HasKey("Id")
+                        .HasName("pk_users");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_users_name");
+
+                    b.ToTable("users", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Data.ArtifactRow", b =>
@@ -704,6 +828,12 @@ namespace Redox.Lab.Migrations.Migrations
 
             modelBuilder.Entity("Redox.Lab.Server.Data.RunRow", b =>
                 {
+                    b.HasOne("Redox.Lab.Server.Identity.UserRow", null)
+                        .WithMany()
+                        .HasForeignKey("PushedBy")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_runs_users_pushed_by");
+
                     b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
                         .WithMany()
                         .HasForeignKey("RepositoryId")
@@ -722,6 +852,18 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_test_results_boots_boot_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Identity.UserRow", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_tokens_users_user_id");
+
+                    b.Navigation("User");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Data.AgentRow", b =>

@@ -30,7 +30,17 @@ public sealed class LabFixture : IAsyncLifetime
 
     public ChildProcess Agent { get; private set; } = null!;
 
+    /// <summary>A client carrying the admin token that the install command wrote (mode 600), as README command 1 does.</summary>
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>A client without credentials.</summary>
+    public HttpClient AnonymousHttp { get; private set; } = null!;
+
+    /// <summary>The admin token's file (written by <c>Redox.Lab.Migrations create-token</c>).</summary>
+    public string AdminTokenFile => Path.Combine(_work, "admin-token");
+
+    /// <summary>The test repository's registered name.</summary>
+    public const string TestRepoName = "e2e-kernel";
 
     private static string Configuration =>
 #if DEBUG
@@ -50,6 +60,13 @@ public sealed class LabFixture : IAsyncLifetime
             Assert.True(code == 0, migrate.Tail());
         }
 
+        using (var token = ChildProcess.StartDll("create-token", Dll("migrations", "Redox.Lab.Migrations"),
+                   ["create-token", "--connection", ConnectionString, "--user", "admin", "--role", "admin", "--out", AdminTokenFile], new Dictionary<string, string>()))
+        {
+            var code = await token.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, token.Tail());
+        }
+
         ServerUrl = $"http://127.0.0.1:{FreePort()}";
         Server = ChildProcess.StartDll("server", Dll("lab-server", "Redox.Lab.Server"), ["--urls", ServerUrl], new Dictionary<string, string>
         {
@@ -59,10 +76,20 @@ public sealed class LabFixture : IAsyncLifetime
             ["Lab__LeaseSeconds"] = "6",
         });
         Http = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(AdminTokenFile).Trim());
+        AnonymousHttp = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
         await WaitHealthyAsync();
 
         StartAgent("e2e-agent");
         CreateTestRepo();
+        await RegisterRepositoryAsync(new Redox.Lab.Contracts.Api.RepositoryView(TestRepoName, TestRepo, "main", ["pipelines/*.yaml"], true, ["*"]));
+    }
+
+    /// <summary>Registers a repository as the admin.</summary>
+    public async Task RegisterRepositoryAsync(Redox.Lab.Contracts.Api.RepositoryView repository)
+    {
+        using var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(Http, "/api/repositories", repository, LabApi.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>Starts (or restarts) the agent process with a state dir of its own.</summary>
@@ -101,6 +128,7 @@ public sealed class LabFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
+        AnonymousHttp?.Dispose();
         Agent?.Dispose();
         Server?.Dispose();
         await Task.Yield();

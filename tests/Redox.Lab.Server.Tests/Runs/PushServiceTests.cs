@@ -23,7 +23,8 @@ public sealed class PushServiceTests(LabFixture lab)
         var sut = new PushService(db, sp.GetRequiredService<GitMirrors>(), new UnavailableHangfire(), TimeProvider.System,
             sp.GetRequiredService<ILogger<PushService>>());
 
-        var (runId, commit) = await sut.PushAsync(new PushRequest(repo.Path, "main"), CancellationToken.None);
+        var admin = new System.Security.Claims.ClaimsPrincipal(Server.Identity.Roles.Identity(Guid.NewGuid(), "admin", Server.Identity.Roles.Admin, "test", null));
+        var (runId, commit) = await sut.PushAsync(new PushRequest(repo.Path, "main"), admin, CancellationToken.None);
 
         var run = await lab.RunAsync(runId);
         Assert.Equal(commit, run.Commit);

@@ -101,8 +101,10 @@ public sealed class RunsApiTests(LabFixture lab)
     [Fact]
     public async Task Push_UnreachableRepository_Returns400()
     {
+        var missing = Path.Combine(lab.TempDir, "does-not-exist-" + Guid.NewGuid().ToString("N")[..8]);
+        await lab.RegisterRepoAsync(missing);
         using var client = lab.Client();
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(Path.Combine(lab.TempDir, "does-not-exist"), "main"), LabFixture.Json);
+        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(missing, "main"), LabFixture.Json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("cannot read repository", (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);

@@ -28,9 +28,15 @@ public sealed class LabFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The admin token made by the install command (<c>create-token</c>), as README command 1 makes it.</summary>
+    public string AdminToken { get; private set; } = "";
+
     internal PostgresCluster Cluster => _cluster!;
 
     public IServiceProvider Services => _factory!.Services;
+
+    /// <summary>The server's factory, for a variant with other settings (<c>WithWebHostBuilder</c>).</summary>
+    public WebApplicationFactory<Program> Factory => _factory!;
 
     public async Task InitializeAsync()
     {
@@ -41,6 +47,10 @@ public sealed class LabFixture : IAsyncLifetime
         using var output = new StringWriter();
         var exit = await MigrateCommand.RunAsync(["--connection", ConnectionString], output, output);
         Assert.True(exit == 0, output.ToString());
+        var tokenFile = Path.Combine(TempDir, "admin-token");
+        exit = await CreateTokenCommand.RunAsync(["--connection", ConnectionString, "--user", "admin", "--role", "admin", "--out", tokenFile], output, output);
+        Assert.True(exit == 0, output.ToString());
+        AdminToken = (await File.ReadAllTextAsync(tokenFile)).Trim();
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
@@ -71,13 +81,58 @@ public sealed class LabFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>An HTTP client to the real server.</summary>
+    /// <summary>An HTTP client to the real server, with <paramref name="bearer"/> or else the admin token.</summary>
     public HttpClient Client(string? bearer = null)
     {
         var client = _factory!.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(90);
-        if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer ?? AdminToken);
         return client;
+    }
+
+    /// <summary>An HTTP client without credentials.</summary>
+    public HttpClient AnonymousClient()
+    {
+        // A plain client to the Kestrel address: WebApplicationFactory's client options are not applied with Kestrel.
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+        {
+            BaseAddress = _factory!.ClientOptions.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(90),
+        };
+        return client;
+    }
+
+    /// <summary>A client that keeps cookies and does not follow redirects, as a browser session for tests of /login.</summary>
+    public HttpClient BrowserClient()
+    {
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new System.Net.CookieContainer() })
+        {
+            BaseAddress = _factory!.ClientOptions.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(90),
+        };
+    }
+
+    /// <summary>Makes a user with that role (if missing) and returns a new token of theirs.</summary>
+    public async Task<string> UserTokenAsync(string name, string role)
+    {
+        using var admin = Client();
+        var created = await admin.PostAsJsonAsync("/api/users", new CreateUserRequest(name, role), Json);
+        Assert.True(created.StatusCode is System.Net.HttpStatusCode.Created or System.Net.HttpStatusCode.Conflict, await created.Content.ReadAsStringAsync());
+        var response = await admin.PostAsJsonAsync($"/api/users/{name}/tokens", new CreateTokenRequest("test"), Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<TokenCreated>(Json))!.Token;
+    }
+
+    /// <summary>Registers the repository (as an admin); by default trusted, any pipelines/*.yaml, every developer may push.</summary>
+    public async Task<RepositoryView> RegisterRepoAsync(
+        string location, bool trusted = true, string[]? pipelines = null, string[]? pushers = null, string? name = null, string defaultBranch = "main")
+    {
+        var view = new RepositoryView(name ?? "repo-" + Guid.NewGuid().ToString("N")[..12], location, defaultBranch,
+            pipelines ?? ["pipelines/*.yaml"], trusted, pushers ?? ["*"]);
+        using var admin = Client();
+        var response = await admin.PostAsJsonAsync("/api/repositories", view, Json);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<RepositoryView>(Json))!;
     }
 
     public AsyncServiceScope Scope() => Services.CreateAsyncScope();
@@ -93,13 +148,17 @@ public sealed class LabFixture : IAsyncLifetime
         return (enrolled.AgentId, Client(enrolled.Token));
     }
 
-    /// <summary>A repository with the given pipeline at pipelines/redox-reference.yaml on main.</summary>
-    public Task<GitRepo> RepoWithPipelineAsync(string yaml) =>
-        GitRepo.CreateAsync(TempDir, new Dictionary<string, string>
+    /// <summary>A repository with the given pipeline at pipelines/redox-reference.yaml on main, registered (<see cref="RegisterRepoAsync"/>).</summary>
+    public async Task<GitRepo> RepoWithPipelineAsync(string yaml, bool register = true)
+    {
+        var repo = await GitRepo.CreateAsync(TempDir, new Dictionary<string, string>
         {
             ["pipelines/redox-reference.yaml"] = yaml,
             ["README.md"] = "kernel under test\n",
         });
+        if (register) await RegisterRepoAsync(repo.Path);
+        return repo;
+    }
 
     public async Task<PushResponse> PushAsync(GitRepo repo, string branch = "main")
     {
@@ -136,7 +195,7 @@ public sealed class LabFixture : IAsyncLifetime
     {
         await using var scope = Scope();
         var db = scope.ServiceProvider.GetRequiredService<Server.Data.LabDbContext>();
-        var repository = new Server.Data.RepositoryRow { Id = Guid.NewGuid(), Url = "/inserted/" + Guid.NewGuid().ToString("N"), CreatedAt = createdAt };
+        var repository = new Server.Data.RepositoryRow { Id = Guid.NewGuid(), Name = "inserted-" + Guid.NewGuid().ToString("N"), Url = "/inserted/" + Guid.NewGuid().ToString("N"), CreatedAt = createdAt };
         var run = new Server.Data.RunRow
         {
             Id = Guid.CreateVersion7(createdAt),
