@@ -17,10 +17,12 @@ public static class CliCommands
           lab-cli repo list
           lab-cli user add --name <n> --role viewer|developer|admin
           lab-cli whoami
+          lab-cli compare <a> <b> [--server <url>]      (run or job ids; b is judged against a)
           lab-cli token create --user <n> --out <file> [--label <l>] [--days <d>]
         The server defaults to $LAB_SERVER or http://127.0.0.1:5080. The API token is read from --token-file <file>,
         else $LAB_TOKEN_FILE, else ~/.config/redox-lab/token (never from the command line).
         push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
+        compare exits 0 without a regression, 1 with one (a merge gate), 2 on usage or connection errors.
         """;
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -44,6 +46,7 @@ public static class CliCommands
                 "user" => await AdminCommands.UserAsync(http, options, stdout, stderr),
                 "token" => await AdminCommands.TokenAsync(http, options, stdout, stderr),
                 "whoami" => await AdminCommands.WhoAmIAsync(http, stdout, stderr),
+                "compare" => await CompareAsync(http, options, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -115,6 +118,24 @@ public static class CliCommands
 
         RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
         return 0;
+    }
+
+    private static async Task<int> CompareAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        if (o.Positional.Count != 2 || !Guid.TryParse(o.Positional[0], out var a) || !Guid.TryParse(o.Positional[1], out var b))
+        {
+            throw new CliUsageException("compare needs two run or job ids: compare <a> <b>");
+        }
+
+        using var response = await http.GetAsync($"/api/compare?a={a}&b={b}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail(stderr, $"lab-cli: cannot compare ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+        }
+
+        var comparison = (await response.Content.ReadFromJsonAsync<CompareView>(Json))!;
+        ComparePrinter.Print(comparison, stdout);
+        return comparison.HasRegression ? 1 : 0;
     }
 
     private static async Task<RunView?> WaitAsync(HttpClient http, Guid runId, TimeSpan timeout)

@@ -50,6 +50,11 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasIndex(r => r.CreatedAt);
             e.Property(r => r.Commit).HasMaxLength(64);
             e.HasOne<Identity.UserRow>().WithMany().HasForeignKey(r => r.PushedBy).OnDelete(DeleteBehavior.SetNull);
+            e.Property(r => r.Kind).HasMaxLength(16).HasDefaultValue(RunKinds.Push);
+            e.HasOne<RunRow>().WithMany().HasForeignKey(r => r.ParentRunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<MachineRow>().WithMany().HasForeignKey(r => r.OnlyMachineId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(r => new { r.RepositoryId, r.Commit, r.PipelinePath });
+            e.HasIndex(r => r.EndedAt).HasFilter("judged_at IS NULL");
         });
 
         modelBuilder.Entity<JobRow>(e =>
@@ -107,6 +112,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.ToTable("findings");
             e.HasOne<BootRow>().WithMany(x => x.Findings).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
             e.Property(x => x.Fields).HasColumnType("jsonb");
+            e.HasOne<Findings.BugRow>().WithMany().HasForeignKey(x => x.BugId).OnDelete(DeleteBehavior.SetNull);
+            e.HasIndex(x => x.BugId);
         });
 
         modelBuilder.Entity<ConsoleLineRow>(e =>
@@ -133,7 +140,7 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.Property(x => x.Sha256).HasMaxLength(64);
         });
 
-        // Feature folders configure their own entities (IEntityTypeConfiguration<T>).
+        // The feature folders' own tables (Findings/, Verdicts/, Bisection/).
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(LabDbContext).Assembly);
 
         // snake_case everywhere, so hand-written SQL (claims, COPY) reads naturally.
