@@ -42,7 +42,7 @@ public static partial class PipelineLoader
 
         string name = root.Checked("name", MarkerSyntax.IsName, "a name ([a-z0-9_.-]+)");
         var build = ReadBuild(root.Map("build", "commands", "env", "artifacts", "timeout") ?? throw root.Missing("build"));
-        var boot = ReadBoot(root.Map("boot", "count", "timeout", "cmdline", "machine"));
+        var boot = ReadBoot(root.Map("boot", "count", "timeout", "cmdline", "machine", "method", "silence"));
         var job = root.Map("job", "timeout");
         var jobTimeout = job is null ? DefaultJobTimeout : Duration(job, "timeout", DefaultJobTimeout);
         return new PipelineDefinition(
@@ -51,7 +51,7 @@ public static partial class PipelineLoader
             build,
             boot,
             jobTimeout,
-            ReadConsole(root.Map("console", "panic", "success")),
+            ReadConsole(root.Map("console", "panic", "success", "kernel", "end")),
             ReadStages(root),
             ReadVariants(root, build.Env, boot.Machine));
     }
