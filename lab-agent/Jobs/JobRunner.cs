@@ -81,7 +81,7 @@ public sealed class JobRunner(
             //     uploads its console, and powers it off on every path out (the machine never outlives its
             //     boot). The console is flushed before the boot report, whose line indexes point into it;
             //     posting a report is idempotent by index, so a resent one replaces itself.
-            var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline);
+            var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline, pipeline.Boot.Method);
             var reports = new List<BootReport>();
             for (var i = 0; i < pipeline.Boot.Count; i++)
             {
