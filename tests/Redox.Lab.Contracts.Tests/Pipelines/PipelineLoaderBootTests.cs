@@ -62,6 +62,15 @@ public class PipelineLoaderBootTests
     }
 
     [Fact]
+    public void Load_DiskMethodWithModules_NamesTheModulesField()
+    {
+        var e = Assert.Throws<PipelineException>(() => PipelineLoader.Load(
+            "name: t\nbuild: { commands: [make], artifacts: { image: d.img, modules: [initfs] } }\nboot: { method: disk-uefi }\n"));
+
+        Assert.Equal("build.artifacts.modules", e.Field);
+    }
+
+    [Fact]
     public void Load_VariantOverridesMachineType()
     {
         var p = PipelineLoader.Load(Head + "variants:\n  - { name: q, machine: { type: q35 } }\n  - { name: p }\n");
