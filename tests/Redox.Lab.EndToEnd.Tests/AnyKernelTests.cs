@@ -63,6 +63,11 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.Equal("panic", finding.Kind);
         Assert.Contains("mount_block_root+0x", finding.Fields["bt.sym"], StringComparison.Ordinal);
         Assert.Contains("kernel_init+0x", finding.Fields["bt.sym"], StringComparison.Ordinal);
+
+        // The run page shows the outcome's detail with the missing stage, the finding and its Call Trace.
+        var page = await lab.Http.GetStringAsync($"/runs/{run.Id}");
+        Assert.Contains("stages not reached: userspace", page, StringComparison.Ordinal);
+        Assert.Contains("<pre class=\"bt\">dump_stack_lvl", page, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,6 +84,8 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.False(string.IsNullOrWhiteSpace(f["insn"]), "the Code: bytes' faulting instruction is decoded");
         Assert.Contains("sysrq_handle_crash+0x", f["bt.sym"], StringComparison.Ordinal);
         Assert.Contains("write_sysrq_trigger+0x", f["bt.sym"], StringComparison.Ordinal);
+        var page = await lab.Http.GetStringAsync($"/runs/{run.Id}");
+        Assert.Contains("<code>insn=cmp rax", page, StringComparison.Ordinal);
     }
 
     [Fact]
