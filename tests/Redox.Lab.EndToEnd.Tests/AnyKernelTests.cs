@@ -85,7 +85,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.Contains("sysrq_handle_crash+0x", f["bt.sym"], StringComparison.Ordinal);
         Assert.Contains("write_sysrq_trigger+0x", f["bt.sym"], StringComparison.Ordinal);
         var page = await lab.Http.GetStringAsync($"/runs/{run.Id}");
-        Assert.Contains("<code>insn=cmp rax", page, StringComparison.Ordinal);
+        Assert.Contains("<code>insn=", page, StringComparison.Ordinal);
     }
 
     [Fact]
