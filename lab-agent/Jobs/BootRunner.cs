@@ -29,6 +29,18 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         ConsoleUploader console,
         CancellationToken cancellationToken)
     {
+        // Power-on first: starting the machine (QEMU's start and QMP hand-shake, a PC's power switch) is the
+        // lab's time, bounded by the driver and the job timeout; the boot's clocks start when it is on.
+        IMachineSession session;
+        try
+        {
+            session = await machine.PowerOnAsync(media, requirements, cancellationToken);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or LabInfraException))
+        {
+            throw new LabInfraException($"{machine.Info.Name}: power-on failed: {e.Message}", e);
+        }
+
         var poweredOnAt = time.GetUtcNow();
         var boot = new BootConsole(pipeline, poweredOnAt);
         using var bootTimeout = new CancellationTokenSource(pipeline.Boot.Timeout, time);
@@ -36,16 +48,6 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         // Restarted by every read that brought bytes: it fires after boot.silence without any.
         using var silence = new CancellationTokenSource(pipeline.Boot.Silence ?? Timeout.InfiniteTimeSpan, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bootTimeout.Token, windDown.Token, silence.Token);
-
-        IMachineSession session;
-        try
-        {
-            session = await machine.PowerOnAsync(media, requirements, stop.Token);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or LabInfraException))
-        {
-            throw new LabInfraException($"{machine.Info.Name}: power-on failed: {e.Message}", e);
-        }
 
         // Disposing the session powers the machine off: on every path out of here, cancellation included.
         await using (session)

@@ -73,15 +73,15 @@ public sealed class BootRunnerQemuTests : IDisposable
     public async Task RunAsync_KernelFallsSilent_EndsAtBootSilenceNotTheTimeout()
     {
         var image = TestKernel.Build(_dir, Markers.Stage("entry") + "\nhanging now\n", exitValue: null);
-        var yaml = Pipelines.Yaml(bootTimeout: "10m").Replace("  timeout: 10m\n", "  timeout: 10m\n  silence: 2s\n", StringComparison.Ordinal);
+        var yaml = Pipelines.Yaml(bootTimeout: "10m").Replace("  timeout: 10m\n", "  timeout: 10m\n  silence: 15s\n", StringComparison.Ordinal);
         var pipeline = PipelineLoader.Load(yaml);
-        Assert.Equal(TimeSpan.FromSeconds(2), pipeline.Boot.Silence);
+        Assert.Equal(TimeSpan.FromSeconds(15), pipeline.Boot.Silence);
 
         var (report, _) = await Boot(pipeline, image);
 
         Assert.Equal(Outcome.BootTimeout, report.Outcome);
         Assert.Contains("last stage entry", report.Detail, StringComparison.Ordinal);
-        Assert.Contains("the console was silent for 00:00:02 (boot.silence)", report.Detail, StringComparison.Ordinal);
+        Assert.Contains("the console was silent for 00:00:15 (boot.silence)", report.Detail, StringComparison.Ordinal);
         Assert.Empty(_machine.RunningProcessIds);
     }
 
