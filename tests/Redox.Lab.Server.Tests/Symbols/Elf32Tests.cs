@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Symbols;
 
 namespace Redox.Lab.Server.Tests.Symbols;
