@@ -6,7 +6,7 @@ using Redox.Lab.Server.Profiles;
 // bench/fold: generate perf-script text, fold it (see run.sh, which prints the figures side by side).
 //   generate <file> <MB>     realistic perf-script text: deep kernel stacks, long Rust and C++ names, many stacks
 //   fold <file> [--out F] [--pid|--tid|--addrs|--kernel|--jit|--all|--all-events|--perl|--event-filter=E] [--repeat N]
-//                            fold on one thread; prints to stderr "fold-ms <ms> mb <MB> peak-rss-kib <KiB> ..."
+//                            fold on one thread; prints to stderr "fold-ms <wall ms> cpu-ms <CPU ms> mb <MB> ... peak-rss-kib <KiB>"
 //                            and the folded stacks to --out (default: stdout)
 return args switch
 {
@@ -24,7 +24,7 @@ static int Usage()
 static int Fold(string file, string[] rest)
 {
     var options = new PerfFoldOptions();
-    string? output = null;
+    string? output = "-";
     var repeat = 1;
     for (var i = 0; i < rest.Length; i++)
     {
@@ -48,23 +48,28 @@ static int Fold(string file, string[] rest)
     }
 
     var bytes = new FileInfo(file).Length;
-    FoldedProfile? folded = null;
     for (var r = 0; r < repeat; r++)
     {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
+        var folder = new PerfScriptFolder(options);
         using (var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-            folded = PerfScriptFolder.Fold(input, options);
+            folder.Read(input);
+        var folded = output is null ? folder.Finish(Stream.Null) : WriteTo(folder, output, r == repeat - 1);
         sw.Stop();
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"fold-ms {sw.Elapsed.TotalMilliseconds:0.0} mb {bytes / 1e6:0.0} samples {folded.Samples} stacks {folded.Stacks} peak-rss-kib {PeakRssKib()}"));
+            $"fold-ms {sw.Elapsed.TotalMilliseconds:0.0} cpu-ms {cpuMs:0.0} mb {bytes / 1e6:0.0} samples {folded.Samples} stacks {folded.Stacks} tables-kib {folder.Footprint / 1024} peak-rss-kib {PeakRssKib()}"));
     }
-    if (output is null)
-    {
-        using var stdout = Console.OpenStandardOutput();
-        stdout.Write(Encoding.UTF8.GetBytes(folded!.Text));
-    }
-    else File.WriteAllText(output, folded!.Text);
     return 0;
+}
+
+// The folded stacks go straight to the file (or stdout for "-"); earlier repeats write to nowhere.
+static FoldedProfile WriteTo(PerfScriptFolder folder, string output, bool last)
+{
+    if (!last) return folder.Finish(Stream.Null);
+    using var stream = output == "-" ? Console.OpenStandardOutput() : new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+    return folder.Finish(stream);
 }
 
 static long PeakRssKib()
@@ -98,9 +103,23 @@ static int Generate(string file, double megabytes)
             _ => $"{Word(random)}::{Word(random)}::{Word(random)}_{i}",
         });
     }
-    var kernelAddress = kernel.Select(_ => 0xffffffff81000000UL + (ulong)random.Next(0, 0x1000000)).ToArray();
-    var userAddress = user.Select(_ => 0x55d4a0000000UL + (ulong)random.Next(0, 0x4000000)).ToArray();
-    string[] dsos = ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/app", "/usr/lib/libstd-8f2a.so", "[unknown]"];
+    var kernelAddress = kernel.Select(_ => 0xffffffff81000000UL + (ulong)random.Next(0, 0x1000000) * 16).ToArray();
+    var userAddress = user.Select(_ => 0x55d4a0000000UL + (ulong)random.Next(0, 0x400000) * 16).ToArray();
+    string[] dsos = ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/app", "/usr/lib/libstd-8f2a.so"];
+
+    // 4,000 distinct call paths (a real profile has thousands of distinct stacks, not one per sample), used
+    // with a skewed frequency; kernel paths 8..48 frames deep, three in four with 3..30 user frames below.
+    var paths = new List<(int[] Kernel, int[] User)>();
+    for (var p = 0; p < 4000; p++)
+    {
+        var k = new int[random.Next(8, 48)];
+        var hot = random.Next(60);
+        for (var d = 0; d < k.Length; d++) k[d] = (hot * 31 + d * 7 + (d < 4 ? random.Next(kernel.Count) : 0)) % kernel.Count;
+        var u = random.Next(4) == 0 ? [] : new int[random.Next(3, 30)];
+        var uhot = random.Next(120);
+        for (var d = 0; d < u.Length; d++) u[d] = (uhot * 13 + d * 11 + (d < 3 ? random.Next(user.Count) : 0)) % user.Count;
+        paths.Add((k, u));
+    }
 
     using var output = new StreamWriter(file, false, new UTF8Encoding(false), 1 << 20);
     var target = (long)(megabytes * 1e6);
@@ -114,25 +133,20 @@ static int Generate(string file, double megabytes)
         var pid = 1000 + random.Next(50);
         time += random.NextDouble() / 1000;
         sb.Append(CultureInfo.InvariantCulture, $"{comm} {pid}/{pid + random.Next(4)} [{random.Next(4):000}] {time:0.000000}:     250000 cpu-clock:\n");
-        // Kernel part: 6..40 frames from a few hot paths, innermost first.
-        var kernelDepth = random.Next(6, 40);
-        var path = random.Next(200);
-        for (var d = 0; d < kernelDepth; d++)
+        var (kpath, upath) = paths[(int)(paths.Count * Math.Pow(random.NextDouble(), 3))];
+        for (var d = 0; d < kpath.Length; d++)
         {
-            var f = (path * 7 + d * 13 + (d > kernelDepth - 3 ? random.Next(30) : 0)) % kernel.Count;
-            sb.Append(CultureInfo.InvariantCulture, $"\t{kernelAddress[f] + (ulong)random.Next(8) * 4:x} {kernel[f]}+0x{random.Next(8) * 4 + 0x10:x} ([kernel.kallsyms])\n");
+            // The leaf's instruction pointer varies inside its function; return addresses are fixed per call site.
+            var f = kpath[d];
+            var offset = (ulong)(d == 0 ? random.Next(64) : (f + d) % 64) + 0x10;
+            sb.Append(CultureInfo.InvariantCulture, $"\t{kernelAddress[f] + offset:x} {kernel[f]}+0x{offset:x} ([kernel.kallsyms])\n");
         }
-        if (random.Next(4) > 0)
+        for (var d = 0; d < upath.Length; d++)
         {
-            var userDepth = random.Next(3, 25);
-            var upath = random.Next(400);
-            for (var d = 0; d < userDepth; d++)
-            {
-                var f = (upath * 11 + d * 17) % user.Count;
-                var dso = dsos[f % 3];
-                if (random.Next(40) == 0) sb.Append(CultureInfo.InvariantCulture, $"\t{userAddress[f]:x} [unknown] ({dsos[3]})\n");
-                else sb.Append(CultureInfo.InvariantCulture, $"\t{userAddress[f] + (ulong)random.Next(4) * 8:x} {user[f]}+0x{random.Next(4) * 8 + 0x20:x} ({dso})\n");
-            }
+            var f = upath[d];
+            var offset = (ulong)((f + d) % 128) + 0x20;
+            if (f % 97 == 0) sb.Append(CultureInfo.InvariantCulture, $"\t{userAddress[f] + offset:x} [unknown] (/usr/lib/libjit-stubs.so)\n");
+            else sb.Append(CultureInfo.InvariantCulture, $"\t{userAddress[f] + offset:x} {user[f]}+0x{offset:x} ({dsos[f % 3]})\n");
         }
         sb.Append('\n');
         output.Write(sb);

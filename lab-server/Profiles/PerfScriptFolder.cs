@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Redox.Lab.Server.Symbols;
 
@@ -97,19 +98,24 @@ public sealed class PerfScriptFolder
     private long[] _weights = new long[256];
 
     // The sample being read: frame groups innermost first (a group is one line's frames, inline chain in order).
-    private readonly List<int> _frames = [];
-    private readonly List<int> _groupStarts = [];
-    private readonly List<int> _key = [];
+    private int[] _frames = new int[256];
+    private int _frameCount;
+    private int[] _groupStarts = new int[64];
+    private int _groupCount;
+    private int[] _key = new int[256];
     private int _pname = -1;          // name id of the root frame; -1: none (Perl's undef)
     private bool _pnameIsJava;
     private long _period = 1;
     private string? _event;
+    private byte[]? _eventBytes;
+    private byte[] _root = new byte[64];
     private long _samples, _total, _filtered, _unrecognized;
 
     public PerfScriptFolder(PerfFoldOptions? options = null, FrameResolver? resolve = null)
     {
         _options = options ?? PerfFoldOptions.Default;
         _event = _options.EventFilter is { Length: > 0 } e ? e : null;
+        _eventBytes = _event is null ? null : Encoding.UTF8.GetBytes(_event);
         _resolve = resolve;
     }
 
@@ -140,6 +146,7 @@ public sealed class PerfScriptFolder
         Fold(perfScript, symbols is null ? null : a => symbols.Lookup(a)?.Name, options);
 
     /// <summary>Feeds every line of <paramref name="input"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Read(Stream input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -200,6 +207,7 @@ public sealed class PerfScriptFolder
     }
 
     /// <summary>One line without its <c>\n</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Line(ReadOnlySpan<byte> line)
     {
         // Deliberate: CRLF input folds like LF input (the Perl script keeps the \r, so no line of it is blank).
@@ -224,7 +232,9 @@ public sealed class PerfScriptFolder
         }
         else
         {
-            var trimmed = line.TrimStart(" \t\f\v"u8);
+            var skip = 1;
+            while (skip < line.Length && IsSpace(line[skip])) skip++;
+            var trimmed = line[skip..];
             if (_pname >= 0 && !_pnameIsJava && _lineCache.Find(trimmed) is var cached and >= 0)
             {
                 AddGroup(_lineFrames[cached]);
@@ -253,31 +263,59 @@ public sealed class PerfScriptFolder
     /// <summary>The folded stacks of every line fed so far; a sample without a closing blank line counts too.</summary>
     public FoldedProfile Finish()
     {
+        using var text = new MemoryStream();
+        var result = Finish(text);
+        return result with { Text = Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length) };
+    }
+
+    /// <summary>
+    /// Writes the folded stacks to <paramref name="output"/> (UTF-8) as they are sorted, without building the text
+    /// in memory; the result's <see cref="FoldedProfile.Text"/> is empty.
+    /// </summary>
+    public FoldedProfile Finish(Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         // Deliberate: the last sample of a file without a trailing blank line is kept (the Perl script drops it).
         EndSample();
 
         var count = _stacks.Count;
-        var stackBytes = new byte[count][];
-        var buffer = new ArrayBufferWriter<byte>();
-        for (var s = 0; s < count; s++)
+        var order = new int[count];
+        for (var i = 0; i < count; i++) order[i] = i;
+        Array.Sort(order, CompareStacks);
+
+        var buffer = new byte[1 << 16];
+        var used = 0;
+        void Write(ReadOnlySpan<byte> bytes)
         {
-            buffer.ResetWrittenCount();
+            while (bytes.Length > 0)
+            {
+                if (used == buffer.Length)
+                {
+                    output.Write(buffer, 0, used);
+                    used = 0;
+                }
+                var n = Math.Min(bytes.Length, buffer.Length - used);
+                bytes[..n].CopyTo(buffer.AsSpan(used));
+                used += n;
+                bytes = bytes[n..];
+            }
+        }
+        Span<byte> number = stackalloc byte[24];
+        foreach (var s in order)
+        {
             var frames = _stacks[s];
             for (var i = 0; i < frames.Length; i++)
             {
-                if (i > 0) buffer.Write(";"u8);
-                buffer.Write(_names[frames[i]]);
+                if (i > 0) Write(";"u8);
+                Write(_names[frames[i]]);
             }
-            stackBytes[s] = buffer.WrittenSpan.ToArray();
+            number[0] = (byte)' ';
+            _weights[s].TryFormat(number[1..], out var digits, default, CultureInfo.InvariantCulture);
+            number[digits + 1] = (byte)'\n';
+            Write(number[..(digits + 2)]);
         }
-        var order = Enumerable.Range(0, count).ToArray();
-        Array.Sort(order, (a, b) => stackBytes[a].AsSpan().SequenceCompareTo(stackBytes[b]));
-
-        var sb = new StringBuilder();
-        foreach (var s in order)
-            sb.Append(Encoding.UTF8.GetString(stackBytes[s])).Append(' ')
-              .Append(_weights[s].ToString(CultureInfo.InvariantCulture)).Append('\n');
-        return new FoldedProfile(sb.ToString(), (int)Math.Min(_samples, int.MaxValue))
+        output.Write(buffer, 0, used);
+        return new FoldedProfile("", (int)Math.Min(_samples, int.MaxValue))
         {
             Total = _total,
             Event = _event,
@@ -287,27 +325,55 @@ public sealed class PerfScriptFolder
         };
     }
 
+    /// <summary>
+    /// Orders stacks as the Perl script's <c>sort</c> orders the joined keys (<c>a;b;c</c>) by their bytes, frame by
+    /// frame without joining: when one frame is a prefix of the other, the shorter one continues with ';' (or ends).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int CompareStacks(int a, int b)
+    {
+        var x = _stacks[a];
+        var y = _stacks[b];
+        for (var i = 0; ; i++)
+        {
+            if (i == x.Length || i == y.Length) return x.Length.CompareTo(y.Length);
+            var fx = _names[x[i]];
+            var fy = _names[y[i]];
+            var common = Math.Min(fx.Length, fy.Length);
+            var c = fx[..common].SequenceCompareTo(fy[..common]);
+            if (c != 0) return c;
+            if (fx.Length == fy.Length) continue;
+            // The shorter frame's next byte in the joined key: ';' when more frames follow, else the key ends.
+            if (fx.Length < fy.Length) return i + 1 < x.Length ? ((byte)';').CompareTo(fy[common]) : -1;
+            return i + 1 < y.Length ? fx[common].CompareTo((byte)';') : 1;
+        }
+    }
+
     // ---- samples -------------------------------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EndSample()
     {
         if (_pname >= 0 && !IsFalsy(_names[_pname]))
         {
-            _key.Clear();
-            _key.Add(_pname);
-            for (var g = _groupStarts.Count - 1; g >= 0; g--)
+            if (_key.Length < _frameCount + 1) _key = new int[Math.Max(_frameCount + 1, _key.Length * 2)];
+            _key[0] = _pname;
+            var n = 1;
+            for (var g = _groupCount - 1; g >= 0; g--)
             {
-                var end = g + 1 < _groupStarts.Count ? _groupStarts[g + 1] : _frames.Count;
-                for (var i = _groupStarts[g]; i < end; i++) _key.Add(_frames[i]);
+                var end = g + 1 < _groupCount ? _groupStarts[g + 1] : _frameCount;
+                var start = _groupStarts[g];
+                _frames.AsSpan(start, end - start).CopyTo(_key.AsSpan(n));
+                n += end - start;
             }
-            var id = _stacks.GetOrAdd(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_key));
+            var id = _stacks.GetOrAdd(_key.AsSpan(0, n));
             if (id == _weights.Length) Array.Resize(ref _weights, id * 2);
             _weights[id] += _period;
             _samples++;
             _total += _period;
         }
-        _frames.Clear();
-        _groupStarts.Clear();
+        _frameCount = 0;
+        _groupCount = 0;
         _pname = -1;
         _pnameIsJava = false;
     }
@@ -315,14 +381,19 @@ public sealed class PerfScriptFolder
     // Perl's truth: "" and "0" are false.
     private static bool IsFalsy(ReadOnlySpan<byte> s) => s.IsEmpty || (s.Length == 1 && s[0] == (byte)'0');
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddGroup(int[] group)
     {
         if (group.Length == 0) return;
-        _groupStarts.Add(_frames.Count);
-        _frames.AddRange(group);
+        if (_groupCount == _groupStarts.Length) Array.Resize(ref _groupStarts, _groupCount * 2);
+        if (_frameCount + group.Length > _frames.Length) Array.Resize(ref _frames, Math.Max(_frames.Length * 2, _frameCount + group.Length));
+        _groupStarts[_groupCount++] = _frameCount;
+        group.CopyTo(_frames, _frameCount);
+        _frameCount += group.Length;
     }
 
     /// <summary>A header: the root frame, the period, the event filter. False when the sample is filtered out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Header(ReadOnlySpan<byte> line, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> pid, ReadOnlySpan<byte> tid)
     {
         if (tid.IsEmpty || (tid.Length == 1 && tid[0] == (byte)'0'))
@@ -333,9 +404,12 @@ public sealed class PerfScriptFolder
         var period = 1L;
         if (MatchEvent(line, out var periodText, out var eventText))
         {
-            var name = Encoding.UTF8.GetString(eventText);
-            if (_event is null) _event = name;
-            else if (!_options.AllEvents && name != _event)
+            if (_eventBytes is null)
+            {
+                _eventBytes = eventText.ToArray();
+                _event = Encoding.UTF8.GetString(eventText);
+            }
+            else if (!_options.AllEvents && !eventText.SequenceEqual(_eventBytes))
             {
                 // Like the Perl script: the sample's frames are dropped, and the root stays what it was (none after a blank line).
                 _filtered++;
@@ -346,28 +420,30 @@ public sealed class PerfScriptFolder
         }
         _period = period;
 
-        var root = new ArrayBufferWriter<byte>(comm.Length + pid.Length + tid.Length + 2);
-        root.Write(comm);
-        if (_options.IncludeTid)
+        var length = comm.Length + (_options.IncludeTid ? pid.Length + tid.Length + 2 : _options.IncludePid ? pid.Length + 1 : 0);
+        if (_root.Length < length) _root = new byte[Math.Max(length, _root.Length * 2)];
+        var root = _root.AsSpan(0, length);
+        comm.CopyTo(root);
+        var at = comm.Length;
+        if (_options.IncludeTid || _options.IncludePid)
         {
-            root.Write("-"u8);
-            root.Write(pid);
-            root.Write("/"u8);
-            root.Write(tid);
+            root[at++] = (byte)'-';
+            pid.CopyTo(root[at..]);
+            at += pid.Length;
+            if (_options.IncludeTid)
+            {
+                root[at++] = (byte)'/';
+                tid.CopyTo(root[at..]);
+            }
         }
-        else if (_options.IncludePid)
-        {
-            root.Write("-"u8);
-            root.Write(pid);
-        }
-        var bytes = root.WrittenSpan.ToArray();
-        bytes.AsSpan().Replace((byte)' ', (byte)'_');
-        _pname = _names.GetOrAdd(bytes);
-        _pnameIsJava = bytes.AsSpan().SequenceEqual("java"u8);
+        root.Replace((byte)' ', (byte)'_');
+        _pname = _names.GetOrAdd(root);
+        _pnameIsJava = root.SequenceEqual("java"u8);
         return true;
     }
 
     /// <summary>A frame line of the current sample; false when it is not one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Frame(ReadOnlySpan<byte> line)
     {
         if (!MatchFrame(line, out var pc, out var func, out var dso)) return false;
@@ -463,16 +539,20 @@ public sealed class PerfScriptFolder
     // ---- the Perl script's regexes, as scanners --------------------------------------------------------------
 
     // Perl's \s on bytes: space, \t, \n, \v, \f, \r.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWord(byte b) => IsDigit(b) || b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or (byte)'_';
 
     /// <summary>
     /// <c>^(\S.+?)\s+(\d+)\/*(\d+)*\s+</c>: the command (at least two characters, the shortest that works, spaces
     /// allowed: "V8 WorkerThread"), then the first whitespace-delimited <c>tid</c> or <c>pid/tid</c> token.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool MatchHeader(ReadOnlySpan<byte> s, out Range comm, out Range pid, out Range tid)
     {
         comm = pid = tid = default;
@@ -502,6 +582,7 @@ public sealed class PerfScriptFolder
     }
 
     /// <summary><c>:\s*(\d+)*\s+(\S+):\s*$</c>: the period (may be empty) and the event name at a header's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool MatchEvent(ReadOnlySpan<byte> s, out ReadOnlySpan<byte> period, out ReadOnlySpan<byte> name)
     {
         period = name = default;
@@ -528,6 +609,7 @@ public sealed class PerfScriptFolder
     /// <c>^\s*(\w+)\s*(.+) \((\S*)\)</c> with Perl's backtracking: the DSO is the last <c> (...)</c> without
     /// whitespace inside, the symbol everything between the address and it (at least one character).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool MatchFrame(ReadOnlySpan<byte> s, out Range pc, out Range func, out Range dso)
     {
         pc = func = dso = default;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Redox.Lab.Server.Profiles;
@@ -25,16 +26,36 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
 
     public ReadOnlySpan<T> this[int id] => _arena.AsSpan(_starts[id], _lengths[id]);
 
+    /// <summary>
+    /// A multiply-xor hash over 8 bytes at a time (the folder hashes every line, so it has to be cheap); the table
+    /// resolves collisions, so quality matters only for probe lengths.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Hash(ReadOnlySpan<T> key)
     {
-        var h = new HashCode();
-        h.AddBytes(MemoryMarshal.AsBytes(key));
-        return h.ToHashCode();
+        var bytes = MemoryMarshal.AsBytes(key);
+        const ulong K = 0x9E3779B97F4A7C15UL;
+        var h = (ulong)bytes.Length * K;
+        var words = MemoryMarshal.Cast<byte, ulong>(bytes);
+        foreach (var w in words) h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ w) * K;
+        var tail = bytes[(words.Length * 8)..];
+        if (tail.Length > 0)
+        {
+            ulong last = 0;
+            for (var i = 0; i < tail.Length; i++) last |= (ulong)tail[i] << (8 * i);
+            h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ last) * K;
+        }
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9UL;
+        h ^= h >> 32;
+        return (int)h;
     }
 
     /// <summary>The id of <paramref name="key"/>; -1 when it is not in the table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(ReadOnlySpan<T> key) => Find(key, Hash(key));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Find(ReadOnlySpan<T> key, int hash)
     {
         var mask = _slots.Length - 1;
@@ -48,6 +69,7 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
     }
 
     /// <summary>The id of <paramref name="key"/>, adding it when new.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOrAdd(ReadOnlySpan<T> key)
     {
         var hash = Hash(key);
