@@ -47,3 +47,35 @@ public static class FoldedStacks
         }
     }
 }
+
+/// <summary>Folded stacks uploaded as text: validated, identical stacks merged, sorted.</summary>
+public static class FoldedImport
+{
+    /// <summary>The normalised text of <paramref name="text"/>; lines that are not <c>stack count</c> are counted in <paramref name="skipped"/>.</summary>
+    public static string Normalise(string text, out long samples, out int stacks, out long skipped)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        samples = 0;
+        skipped = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.Length == 0) continue;
+            var space = line.LastIndexOf(' ');
+            if (space <= 0 || !long.TryParse(line.AsSpan(space + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count))
+            {
+                skipped++;
+                continue;
+            }
+            var stack = line[..space].TrimEnd();
+            counts[stack] = counts.GetValueOrDefault(stack) + count;
+            samples += count;
+        }
+        stacks = counts.Count;
+        var sb = new System.Text.StringBuilder();
+        foreach (var (stack, count) in counts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append(stack).Append(' ').Append(count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        return sb.ToString();
+    }
+}
