@@ -150,7 +150,7 @@ public static class ProfileDiffs
     /// <summary>Adds one profile to the tree (weighted 1/its total/the side's profile count) and returns its function shares.</summary>
     private static Shares Add(DiffNode root, string folded, int profilesOnSide, bool head)
     {
-        var stacks = FoldedStacks.Parse(folded).ToList();
+        var stacks = FoldedStacks.Parse(folded).Where(s => s.Count > 0).ToList();
         long samples = stacks.Sum(s => s.Count);
         var self = new Dictionary<string, double>(StringComparer.Ordinal);
         var total = new Dictionary<string, double>(StringComparer.Ordinal);
