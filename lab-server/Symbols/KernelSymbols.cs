@@ -61,10 +61,17 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
     }
 
     /// <summary>Null when the job has no kernel.elf or it is not a readable ELF (logged once per upload).</summary>
-    public async Task<Symbolizer?> ForJobAsync(Guid jobId, CancellationToken ct)
+    public Task<Symbolizer?> ForJobAsync(Guid jobId, CancellationToken ct) => ForArtifactAsync(jobId, ArtifactName, ct);
+
+    /// <summary>The names of the job's ELF artifacts (<c>*.elf</c>): the kernel's and its programs' symbol files.</summary>
+    public Task<List<string>> ElfNamesAsync(Guid jobId, CancellationToken ct) =>
+        db.Artifacts.AsNoTracking().Where(a => a.JobId == jobId && a.Name.EndsWith(".elf")).Select(a => a.Name).ToListAsync(ct);
+
+    /// <summary>The symbolizer of the job's ELF artifact <paramref name="name"/>; null when missing or unreadable.</summary>
+    public async Task<Symbolizer?> ForArtifactAsync(Guid jobId, string name, CancellationToken ct)
     {
         var sha = await db.Artifacts.AsNoTracking()
-            .Where(a => a.JobId == jobId && a.Name == ArtifactName)
+            .Where(a => a.JobId == jobId && a.Name == name)
             .Select(a => a.Sha256)
             .FirstOrDefaultAsync(ct);
         if (sha is null) return null;
@@ -72,7 +79,7 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
 
         // Selected by hash too: an upload replacing the ELF between the two queries must not be cached under the old hash.
         var content = await db.Artifacts.AsNoTracking()
-            .Where(a => a.JobId == jobId && a.Name == ArtifactName && a.Sha256 == sha)
+            .Where(a => a.JobId == jobId && a.Name == name && a.Sha256 == sha)
             .Select(a => a.Content)
             .FirstOrDefaultAsync(ct);
         if (content is null) return null;
@@ -84,7 +91,7 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
         }
         catch (ElfFormatException ex)
         {
-            log.LogWarning("Job {JobId}: {Artifact} ({Sha256}) is not a readable ELF: {Reason}", jobId, ArtifactName, sha, ex.Message);
+            log.LogWarning("Job {JobId}: {Artifact} ({Sha256}) is not a readable ELF: {Reason}", jobId, name, sha, ex.Message);
         }
         cache.Set(sha, symbolizer, content.Length);
         return symbolizer;
