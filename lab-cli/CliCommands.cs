@@ -19,6 +19,9 @@ public static class CliCommands
           lab-cli whoami
           lab-cli compare <a> <b> [--server <url>]      (run or job ids; b is judged against a)
           lab-cli token create --user <n> --out <file> [--label <l>] [--days <d>]
+          lab-cli import-profile <file> --run <run-id> [--name <name>] [--format folded|perf-script] [--server <url>]
+        import-profile uploads a profile recorded elsewhere to a run (format from the extension: .folded is
+        folded stacks, anything else perf-script text, folded by the server as it streams in).
         The server defaults to $LAB_SERVER or http://127.0.0.1:5080. The API token is read from --token-file <file>,
         else $LAB_TOKEN_FILE, else ~/.config/redox-lab/token (never from the command line).
         push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
@@ -35,7 +38,9 @@ public static class CliCommands
         try
         {
             var options = CliOptions.Parse(args);
-            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(60) };
+            // An upload of a large perf-script file may take longer than a minute.
+            var timeout = options.Command == "import-profile" ? TimeSpan.FromMinutes(30) : TimeSpan.FromSeconds(60);
+            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = timeout };
             if (ReadToken(options.TokenFile, stderr) is { } token)
                 http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             return options.Command switch
@@ -47,6 +52,7 @@ public static class CliCommands
                 "token" => await AdminCommands.TokenAsync(http, options, stdout, stderr),
                 "whoami" => await AdminCommands.WhoAmIAsync(http, stdout, stderr),
                 "compare" => await CompareAsync(http, options, stdout, stderr),
+                "import-profile" => await ImportProfileAsync(http, options, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -117,6 +123,37 @@ public static class CliCommands
         }
 
         RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
+        return 0;
+    }
+
+    private static async Task<int> ImportProfileAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        var file = o.Positional.FirstOrDefault() ?? throw new CliUsageException("import-profile needs a file");
+        var run = Guid.TryParse(o.Require("run"), out var r) ? r : throw new CliUsageException("--run is not a run id");
+        if (!File.Exists(file))
+        {
+            return Fail(stderr, $"lab-cli: no file {file}");
+        }
+
+        var format = o.Get("format") ?? (file.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script");
+        if (format is not ("folded" or "perf-script"))
+        {
+            throw new CliUsageException("--format must be folded or perf-script");
+        }
+
+        var name = o.Get("name") ?? Path.GetFileName(file);
+        await using var stream = File.OpenRead(file);
+        using var content = new StreamContent(stream);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        using var response = await http.PostAsync($"/api/runs/{run}/profiles?name={Uri.EscapeDataString(name)}&format={format}", content);
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail(stderr, $"lab-cli: import refused ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+        }
+
+        var view = (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Json))!;
+        stdout.WriteLine($"{view.Ref}: {view.Name}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
+        stdout.WriteLine($"  flamegraph: {new Uri(http.BaseAddress!, $"/profiles/flamegraph?profile={view.Ref}")}");
         return 0;
     }
 

@@ -13,8 +13,8 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Migrations.Migrations
 {
     [DbContext(typeof(LabDbContext))]
-    [Migration("20261201184106_Identity")]
-    partial class Identity
+    [Migration("20261201184208_ImportedProfiles")]
+    partial class ImportedProfiles
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -601,31 +601,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<string>("DefaultBranch")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("default_branch");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
-
-                    b.PrimitiveCollection<List<string>>("PipelineFiles")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("pipeline_files");
-
-                    b.PrimitiveCollection<List<string>>("Pushers")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("pushers");
-
-                    b.Property<bool>("Trusted")
-                        .HasColumnType("boolean")
-                        .HasColumnName("trusted");
-
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasColumnType("text")
@@ -633,10 +608,6 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_repositories");
-
-                    b.HasIndex("Name")
-                        .IsUnique()
-                        .HasDatabaseName("ix_repositories_name");
 
                     b.HasIndex("Url")
                         .IsUnique()
@@ -726,10 +697,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("pipeline_yaml");
 
-                    b.Property<Guid?>("PushedBy")
-                        .HasColumnType("uuid")
-                        .HasColumnName("pushed_by");
-
                     b.Property<Guid>("RepositoryId")
                         .HasColumnType("uuid")
                         .HasColumnName("repository_id");
@@ -749,9 +716,6 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("ParentRunId")
                         .HasDatabaseName("ix_runs_parent_run_id");
-
-                    b.HasIndex("PushedBy")
-                        .HasDatabaseName("ix_runs_pushed_by");
 
                     b.HasIndex("RepositoryId", "Commit", "PipelinePath")
                         .HasDatabaseName("ix_runs_repository_id_commit_pipeline_path");
@@ -873,7 +837,7 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("bugs", (string)null);
                 });
 
-            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+            modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -884,81 +848,42 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expires_at");
-
-                    b.Property<string>("Label")
+                    b.Property<string>("Folded")
                         .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("label");
+                        .HasColumnType("text")
+                        .HasColumnName("folded");
 
-                    b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_used_at");
-
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("revoked_at");
-
-                    b.Property<byte[]>("TokenHash")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("token_hash");
-
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("Id")
-                        .HasName("pk_api_tokens");
-
-                    b.HasIndex("TokenHash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_api_tokens_token_hash");
-
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_api_tokens_user_id");
-
-                    b.ToTable("api_tokens", (string)null);
-                });
-
-            modelBuilder.Entity("Redox.Lab.Server.Identity.UserRow", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<bool>("Disabled")
-                        .HasColumnType("boolean")
-                        .HasColumnName("disabled");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Role")
+                    b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
-                        .HasColumnName("role");
+                        .HasColumnName("format");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Samples")
+                        .HasColumnType("bigint")
+                        .HasColumnName("samples");
+
+                    b.Property<int>("Stacks")
+                        .HasColumnType("integer")
+                        .HasColumnName("stacks");
 
                     b.HasKey("Id")
-                        .HasName("pk_users");
+                        .HasName("pk_imported_profiles");
 
-                    b.HasIndex("Name")
-                        .IsUnique()
-                        .HasDatabaseName("ix_users_name");
+                    b.HasIndex("RunId", "CreatedAt")
+                        .HasDatabaseName("ix_imported_profiles_run_id_created_at");
 
-                    b.ToTable("users", (string)null);
+                    b.ToTable("imported_profiles", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>
@@ -1307,12 +1232,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_runs_runs_parent_run_id");
 
-                    b.HasOne("Redox.Lab.Server.Identity.UserRow", null)
-                        .WithMany()
-                        .HasForeignKey("PushedBy")
-                        .OnDelete(DeleteBehavior.SetNull)
-                        .HasConstraintName("fk_runs_users_pushed_by");
-
                     b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
                         .WithMany()
                         .HasForeignKey("RepositoryId")
@@ -1343,16 +1262,14 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasConstraintName("fk_bugs_repositories_repository_id");
                 });
 
-            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+            modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
                 {
-                    b.HasOne("Redox.Lab.Server.Identity.UserRow", "User")
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
                         .WithMany()
-                        .HasForeignKey("UserId")
+                        .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_api_tokens_users_user_id");
-
-                    b.Navigation("User");
+                        .HasConstraintName("fk_imported_profiles_runs_run_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>
