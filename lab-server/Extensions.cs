@@ -14,6 +14,7 @@ using Polly.Timeout;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Dashboard;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
@@ -32,6 +33,9 @@ public static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // The dashboard's CSS and JavaScript from the build output (the Razor library's wwwroot and the
+        // npm files) in every environment, not only Development; a published server has them in wwwroot.
+        builder.WebHost.UseStaticWebAssets();
         services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
 
@@ -75,7 +79,8 @@ public static class Extensions
         services.AddScoped<KernelSymbols>();
         services.AddScoped<ProfileStore>();
         services.AddScoped<ArtifactStore>();
-        services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
+        services.AddDashboard();
+        services.AddDashboardQueries();
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();
         services.AddScoped<JobRetries>();
@@ -120,6 +125,7 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
     }
 
     public static void MapHangfire(this WebApplication app)
