@@ -8,15 +8,16 @@ public abstract class DashboardPage : ComponentBase
 {
     [CascadingParameter] public HttpContext? HttpContext { get; set; }
 
+    [Inject] public NavigationManager Navigation { get; set; } = null!;
+
     /// <summary>Cancelled when the browser goes away.</summary>
     protected CancellationToken Aborted => HttpContext?.RequestAborted ?? CancellationToken.None;
 
-    /// <summary>Answers 404; the page renders its own "not found" text.</summary>
+    /// <summary>Answers 404 with <see cref="Pages.NotFoundPage"/> (the router's not-found page) instead of this page.</summary>
     protected void NotFound()
     {
-        if (HttpContext is not { Response.HasStarted: false } http) return;
-        http.Response.StatusCode = StatusCodes.Status404NotFound;
-        // The page writes its own "not found": the API's problem-details body is not for people.
-        if (http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages) pages.Enabled = false;
+        // The page is for people: not the API's problem-details body that UseStatusCodePages writes.
+        if (HttpContext?.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages) pages.Enabled = false;
+        Navigation.NotFound();
     }
 }

@@ -26,15 +26,18 @@ internal sealed class SeriesWindow
 
     public static async Task<SeriesWindow?> LoadAsync(LabDbContext db, SeriesRequest request, CancellationToken ct)
     {
-        var newest = await db.Runs.AsNoTracking().OrderByDescending(r => r.CreatedAt)
-            .Select(r => new { r.PipelinePath, r.Branch }).FirstOrDefaultAsync(ct);
+        // Defaults: where the newest passed run is (a queued or failed branch has no boot times to show).
+        var newest = await db.Runs.AsNoTracking().Where(r => r.Outcome == Outcome.Passed).OrderByDescending(r => r.CreatedAt)
+                .Select(r => new { r.PipelinePath, r.Branch }).FirstOrDefaultAsync(ct)
+            ?? await db.Runs.AsNoTracking().OrderByDescending(r => r.CreatedAt)
+                .Select(r => new { r.PipelinePath, r.Branch }).FirstOrDefaultAsync(ct);
         if (newest is null) return null;
         var pipelines = await db.Runs.AsNoTracking().Select(r => r.PipelinePath).Distinct().OrderBy(p => p).ToListAsync(ct);
         var pipeline = request.Pipeline ?? newest.PipelinePath;
         var branches = await db.Runs.AsNoTracking().Where(r => r.PipelinePath == pipeline).Select(r => r.Branch).Distinct().ToListAsync(ct);
         branches = [.. branches.OrderBy(b => b is null).ThenBy(b => b, StringComparer.Ordinal)];
-        var branch = request.Branch
-            ?? await db.Runs.AsNoTracking().Where(r => r.PipelinePath == pipeline).OrderByDescending(r => r.CreatedAt).Select(r => r.Branch).FirstOrDefaultAsync(ct);
+        var branch = request.Branch ?? (pipeline == newest.PipelinePath ? newest.Branch
+            : await db.Runs.AsNoTracking().Where(r => r.PipelinePath == pipeline).OrderByDescending(r => r.CreatedAt).Select(r => r.Branch).FirstOrDefaultAsync(ct));
 
         var runs = await db.Runs.AsNoTracking()
             .Where(r => r.PipelinePath == pipeline && r.Branch == branch)

@@ -13,6 +13,7 @@ public sealed class DashboardPagesTests(DashboardFixture lab)
     [Fact]
     public async Task Overview_SeededLab_ShowsBranchesFailuresQueueAndMachines()
     {
+        await Seed.TouchAgentAsync();
         var page = await lab.PageAsync();
 
         await page.GotoAsync("/");
@@ -172,6 +173,7 @@ public sealed class DashboardPagesTests(DashboardFixture lab)
     [Fact]
     public async Task MachinesPage_FromTheOverview_ShowsAgentsStatesAndRecentJobs()
     {
+        await Seed.TouchAgentAsync();
         var page = await lab.PageAsync();
         await page.GotoAsync("/");
 

@@ -30,6 +30,19 @@ public sealed class LabSeed
     public required Guid GarbageJob { get; init; }
     public required Guid LongConsoleJob { get; init; }
     public required Guid QueuedRun { get; init; }
+    public required HttpClient AgentClient { get; init; }
+
+    /// <summary>
+    /// An authenticated agent request, so that the server sees the agent now (pages call a machine offline
+    /// when its agent has been silent for minutes; on a loaded machine the tests can take that long).
+    /// The agent's token is checked (which records when the agent was seen) before the heartbeat for an
+    /// ended job is answered; its answer does not matter and changes nothing.
+    /// </summary>
+    public async Task TouchAgentAsync()
+    {
+        using var response = await AgentClient.PostAsync($"/api/agent/jobs/{PanicJob}/heartbeat", null);
+        Assert.NotEqual(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+    }
 
     public const int LongConsoleLines = 2500;
 
@@ -154,6 +167,7 @@ public sealed class LabSeed
             GarbageJob = garbageJob,
             LongConsoleJob = longJob,
             QueuedRun = queued.RunId,
+            AgentClient = agent,
         };
     }
 

@@ -16,17 +16,20 @@ public sealed class DashboardPagesTests(LabFixture lab)
         var (_, agent) = await lab.EnrolAsync("dash-" + tag, ["x86_64", tag]);
         var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
         var job = (await LabFixture.NextJobAsync(agent, 10))!;
+        // Boot 0 passes (the chart plots it); boot 1 panics, so the run page shows its console inline.
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console",
-            new ConsoleChunk(0, [new ConsoleLine(0, DateTimeOffset.UtcNow, "<script>alert(1)</script> & done")]), LabFixture.Json);
+            new ConsoleChunk(0, [new ConsoleLine(0, DateTimeOffset.UtcNow, "boot zero"), new ConsoleLine(1, DateTimeOffset.UtcNow, "<script>alert(1)</script> & done")]), LabFixture.Json);
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0",
-            AgentJobsApiTests.Boot(0, Outcome.KernelPanic, "entry", "long-mode", "kmain-done"), LabFixture.Json);
+            AgentJobsApiTests.Boot(0, Outcome.Passed, "entry", "long-mode", "kmain-done"), LabFixture.Json);
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/1",
+            AgentJobsApiTests.Boot(1, Outcome.KernelPanic, "entry"), LabFixture.Json);
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.KernelPanic, "boot 0: kernel-panic"), LabFixture.Json);
         using var client = lab.Client();
 
         var list = await client.GetAsync("/runs");
         var runPage = await client.GetStringAsync($"/runs/{pushed.RunId}");
         var console = await client.GetStringAsync($"/jobs/{job.JobId}/console");
-        var chart = await client.GetAsync("/charts/boot-time");
+        var chart = await client.GetAsync("/charts/boot-time?commits=500");
 
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         Assert.Equal("text/html", list.Content.Headers.ContentType?.MediaType);
@@ -60,7 +63,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         await agent.PostAsJsonAsync($"/api/agent/jobs/{panicked.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.KernelPanic, "entry"), LabFixture.Json);
         using var client = lab.Client();
 
-        var chart = await client.GetStringAsync($"/charts/boot-time?pipeline={Uri.EscapeDataString("pipelines/redox-reference.yaml")}");
+        var chart = await client.GetStringAsync($"/charts/boot-time?commits=500&pipeline={Uri.EscapeDataString("pipelines/redox-reference.yaml")}");
         var other = await client.GetStringAsync("/charts/boot-time?pipeline=pipelines%2Fnone.yaml");
 
         Assert.Contains($"data-series=\"chart-{tag}/qemu-0 {passed.Variant}\"", chart, StringComparison.Ordinal);
