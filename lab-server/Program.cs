@@ -2,8 +2,10 @@ using Redox.Lab.Dashboard;
 using Redox.Lab.Server;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
+using Redox.Lab.Server.Verdicts;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApplicationServices();
@@ -16,6 +18,8 @@ app.MapRunsApi();
 app.MapAgentsApi();
 app.MapArtifactsApi();
 app.MapProfilesApi();
+app.MapVerdictsApi();
+app.MapBugsApi();
 app.MapDashboard();
 app.MapHangfire();
 

@@ -11,10 +11,6 @@ namespace Redox.Lab.Migrations.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "ix_runs_repository_id",
-                table: "runs");
-
-            migrationBuilder.DropIndex(
                 name: "ix_jobs_machine_id",
                 table: "jobs");
 
@@ -48,11 +44,6 @@ namespace Redox.Lab.Migrations.Migrations
             migrationBuilder.DropIndex(
                 name: "ix_jobs_machine_id_created_at",
                 table: "jobs");
-
-            migrationBuilder.CreateIndex(
-                name: "ix_runs_repository_id",
-                table: "runs",
-                column: "repository_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_machine_id",
