@@ -81,6 +81,7 @@ public static class Extensions
         services.AddSingleton<SymbolizerCache>();
         services.AddScoped<KernelSymbols>();
         services.AddScoped<ProfileStore>();
+        services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
         services.AddDashboard();
         services.AddDashboardQueries();
