@@ -14,7 +14,7 @@ public sealed class RunsQuery(LabDbContext db) : IRunsQuery
     public async Task<RunsModel> GetAsync(RunsFilter filter, CancellationToken ct)
     {
         var runs = db.Runs.AsNoTracking();
-        if (filter.Repository is { } repo) runs = runs.Where(r => r.Repository.Name == repo);
+        if (filter.Repository is { } repo) runs = runs.Where(r => r.Repository.Name == repo || r.Repository.Url == repo);
         if (filter.Branch is { } branch) runs = runs.Where(r => r.Branch == branch);
         if (filter.Outcome == "failed")
         {
