@@ -34,6 +34,18 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         using var windDown = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bootTimeout.Token, windDown.Token);
 
+        // What the lab does for this boot (retries, breaker changes, console gaps) goes into the job's
+        // console as "lab:" lines, beside the kernel's output but not judged as it.
+        void LabEvent(string message) => console.Add(new ConsoleLine(index, time.GetUtcNow(), $"lab: {message}"));
+        var events = machine as ILabEventSource;
+        if (events is not null)
+            events.LabEvent += LabEvent;
+        using var unsubscribe = new ActionOnDispose(() =>
+        {
+            if (events is not null)
+                events.LabEvent -= LabEvent;
+        });
+
         IMachineSession session;
         try
         {
@@ -112,6 +124,11 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
             log.LogInformation("{Machine}: boot {Index} {Outcome}: {Detail}", machine.Info.Name, index, report.Outcome.ToName(), report.Detail);
             return report;
         }
+    }
+
+    private sealed class ActionOnDispose(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     private static void CancelAfter(CancellationTokenSource cts, TimeSpan delay)

@@ -40,7 +40,11 @@ public interface IMachineSession : IAsyncDisposable
 /// <param name="Image">The kernel image (multiboot ELF or bzImage).</param>
 /// <param name="Modules">Multiboot modules in order (initfs).</param>
 /// <param name="Cmdline">The kernel command line.</param>
-public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline);
+public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline)
+{
+    /// <summary><see cref="Image"/> is a whole bootable disk image (PCs: iPXE <c>sanboot</c> over HTTP), not a kernel.</summary>
+    public bool IsDiskImage { get; init; }
+}
 
 /// <summary>How a machine stopped by itself.</summary>
 /// <param name="Code">A driver-specific exit code (QEMU: the process status), when there is one.</param>

@@ -57,6 +57,10 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
     /// <summary>For containers disposed synchronously; the host disposes asynchronously.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>The simulated machines of <c>Agent:Machines</c>, each made by its driver.</summary>
+    public static IReadOnlyList<IMachine> Create(AgentOptions options, IEnumerable<IMachineDriver> drivers) =>
+        [.. Create(options, drivers.ToDictionary(d => d.Kind, StringComparer.OrdinalIgnoreCase))];
+
     private static IEnumerable<IMachine> Create(AgentOptions options, Dictionary<string, IMachineDriver> drivers)
     {
         foreach (var m in options.EffectiveMachines())
