@@ -13,6 +13,10 @@ public sealed class IpmiSolConsole(BmcSpec bmc, string ipmitool = "ipmitool") : 
 {
     public string Describe => $"ipmi-sol {bmc.Host}:{bmc.Port}";
 
+    /// <summary>One shell word per argument, single-quoted, for <c>script -c</c>.</summary>
+    public static string ShellCommand(IEnumerable<string> argv) =>
+        string.Join(' ', argv.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+
     public async Task<ConsoleConnection> OpenAsync(CancellationToken cancellationToken)
     {
         // Failing is normal here (no session was active): only the activation below must work.
@@ -33,17 +37,17 @@ public sealed class IpmiSolConsole(BmcSpec bmc, string ipmitool = "ipmitool") : 
             }
         }
 
-        var start = new ProcessStartInfo(ipmitool)
+        // ipmitool's SoL insists on a terminal (tcgetattr on stdin), so it runs under util-linux's script,
+        // which gives it a pty and copies the pty's output to our pipe.
+        var start = new ProcessStartInfo("script")
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in IpmiPower.ConnectionArgs(bmc))
+        foreach (var a in new[] { "-q", "-f", "-e", "-c", ShellCommand([ipmitool, .. IpmiPower.ConnectionArgs(bmc), "sol", "activate"]), "/dev/null" })
             start.ArgumentList.Add(a);
-        start.ArgumentList.Add("sol");
-        start.ArgumentList.Add("activate");
         Process process;
         try
         {

@@ -9,18 +9,18 @@ namespace Redox.Lab.Agent.Tests.Fakes;
 /// </summary>
 public sealed class QemuPc
 {
-    public QemuPc(string directory, string name, string mac, string netdev, string serialDevice, string? firmware = null)
+    /// <param name="serial">QEMU's arguments for COM1, e.g. <see cref="SerialCable"/>.</param>
+    /// <param name="extra">More arguments (the BMC link of an IPMI PC, firmware).</param>
+    public QemuPc(string directory, string name, string mac, string netdev, string serial, string extra = "")
     {
         Directory.CreateDirectory(directory);
         Name = name;
         Mac = mac;
         PidFile = Path.Combine(directory, $"{name}.pid");
         LogFile = Path.Combine(directory, $"{name}.qemu.log");
-        var bios = firmware is null ? "" : $" -bios {firmware}";
-        Command = $"qemu-system-x86_64 -machine pc -m 256 -cpu max -accel tcg -display none -monitor none -parallel none -no-reboot{bios}"
-            + $" -boot order=n -netdev {netdev} -device e1000,netdev=n0,mac={mac}"
-            + $" -chardev tty,id=s0,path={serialDevice} -serial chardev:s0"
-            + " -device isa-debug-exit,iobase=0xf4,iosize=0x04";
+        Command = $"qemu-system-x86_64 -machine pc -m 256 -cpu max -accel tcg -display none -monitor none -parallel none -no-reboot"
+            + $" -boot order=n -netdev {netdev} -device e1000,netdev=n0,mac={mac} {serial}"
+            + $" -device isa-debug-exit,iobase=0xf4,iosize=0x04 {extra}";
         OnScript = Path.Combine(directory, $"{name}-on.sh");
         OffScript = Path.Combine(directory, $"{name}-off.sh");
         File.WriteAllText(OnScript, $"#!/bin/sh\n{OffLines}{Command} >>{LogFile} 2>&1 </dev/null &\necho $! > {PidFile}\necho on >> {PowerLog}\n");
@@ -51,6 +51,9 @@ public sealed class QemuPc
 
     /// <summary>QEMU's user networking: the host is 10.0.2.2, and DHCP's boot file is the agent's entry script.</summary>
     public static string UserNet(string bootUrl) => $"user,id=n0,bootfile={bootUrl}";
+
+    /// <summary>COM1 on the PC end of a <see cref="NullModem"/>.</summary>
+    public static string SerialCable(string device) => $"-chardev serial,id=s0,path={device} -serial chardev:s0";
 
     public static string MacOf(int i) => $"52:54:00:13:00:{i.ToString("x2", CultureInfo.InvariantCulture)}";
 

@@ -29,7 +29,7 @@ public sealed class PcNetbootTests : IAsyncLifetime
         _cable = new NullModem(_dir);
         _ser2net = new Ser2Net(_dir, _cable.HostEnd, "telnet");
         var http = Peers.FreeTcpPort();
-        _pc = new QemuPc(_dir, "pc-http", QemuPc.MacOf(1), QemuPc.UserNet($"http://10.0.2.2:{http}/boot.ipxe"), _cable.PcEnd);
+        _pc = new QemuPc(_dir, "pc-http", QemuPc.MacOf(1), QemuPc.UserNet($"http://10.0.2.2:{http}/boot.ipxe"), QemuPc.SerialCable(_cable.PcEnd));
         _bench = await BenchHost.StartAsync(Path.Combine(_dir, "state"), $"""
             machines:
               - name: pc-http
