@@ -6,6 +6,7 @@ using Redox.Lab.Agent.Build;
 using Redox.Lab.Agent.Enrolment;
 using Redox.Lab.Agent.Jobs;
 using Redox.Lab.Agent.Machines;
+using Redox.Lab.Agent.Machines.Health;
 using Redox.Lab.Agent.Machines.Pc;
 using Redox.Lab.Agent.Machines.Qemu;
 using Redox.Lab.Agent.Machines.Resilience;
@@ -52,6 +53,9 @@ public static class AgentExtensions
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<BootRunner>();
         services.AddSingleton<JobRunner>();
+        services.AddOptions<HealthCheckOptions>().Bind(configuration.GetSection(HealthCheckOptions.Section));
+        services.AddSingleton<HealthChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthChecker>());
         services.AddHostedService<AgentWorker>();
         return services;
     }

@@ -75,6 +75,7 @@ public static class Extensions
         services.AddScoped<KernelSymbols>();
         services.AddScoped<ProfileStore>();
         services.AddScoped<ArtifactStore>();
+        services.AddScoped<Machines.MachineHealthService>();
         services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();

@@ -2,6 +2,7 @@ using Redox.Lab.Dashboard;
 using Redox.Lab.Server;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Machines;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 
@@ -16,6 +17,7 @@ app.MapRunsApi();
 app.MapAgentsApi();
 app.MapArtifactsApi();
 app.MapProfilesApi();
+app.MapMachinesApi();
 app.MapDashboard();
 app.MapHangfire();
 

@@ -25,7 +25,7 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         MachineRequirements requirements,
         BootMedia media,
         IMachine machine,
-        ConsoleUploader console,
+        IConsoleSink console,
         CancellationToken cancellationToken)
     {
         var poweredOnAt = time.GetUtcNow();

@@ -27,6 +27,8 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
 
     public IReadOnlyList<MachineInfo> Infos => [.. _machines.Values.Select(m => m.Machine.Info)];
 
+    public IReadOnlyList<IMachine> All => [.. _machines.Values.Select(m => m.Machine)];
+
     public IMachine? Find(string name) => _machines.TryGetValue(name, out var m) ? m.Machine : null;
 
     /// <summary>Waits until some machine is idle and holds that capacity; dispose the result to give it back.</summary>

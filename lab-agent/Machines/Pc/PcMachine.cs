@@ -57,6 +57,9 @@ public sealed class PcMachine : IMachine, ILabEventSource, IAsyncDisposable
 
     public event Action<string>? LabEvent;
 
+    /// <summary>The machine's breaker opened (true) or closed (false).</summary>
+    public event Action<bool>? BreakerChanged;
+
     public async Task<IMachineSession> PowerOnAsync(BootMedia media, MachineRequirements requirements, CancellationToken cancellationToken)
     {
         var context = NewContext(cancellationToken);
@@ -167,6 +170,7 @@ public sealed class PcMachine : IMachine, ILabEventSource, IAsyncDisposable
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(MachinePipelines.LabEvents, Emit);
+        context.Properties.Set(MachinePipelines.BreakerEvents, open => BreakerChanged?.Invoke(open));
         return context;
     }
 

@@ -31,6 +31,9 @@ public static class MachinePipelines
     /// <summary>Where a pipeline's callbacks report to: set on the <see cref="ResilienceContext"/> by the caller.</summary>
     public static readonly ResiliencePropertyKey<Action<string>> LabEvents = new("lab-events");
 
+    /// <summary>Told when the machine's breaker opens (true) or closes (false): health follows it.</summary>
+    public static readonly ResiliencePropertyKey<Action<bool>> BreakerEvents = new("breaker-events");
+
     public static IServiceCollection AddMachinePipelines(this IServiceCollection services, MachinePipelineSettings settings, Func<IServiceProvider, string, int> deliveryAttempts)
     {
         services.AddResiliencePipelineRegistry<MachinePipelineKey>(o =>
@@ -76,9 +79,17 @@ public static class MachinePipelines
                 MinimumThroughput = settings.BreakerFailures,
                 SamplingDuration = settings.BreakerWindow,
                 BreakDuration = settings.BreakerBreak,
-                OnOpened = a => Report(a.Context, $"breaker of {machine} opened after {settings.BreakerFailures} infrastructure failures; not used for {a.BreakDuration}"),
+                OnOpened = a =>
+                {
+                    TellBreaker(a.Context, true);
+                    return Report(a.Context, $"breaker of {machine} opened after {settings.BreakerFailures} infrastructure failures; not used for {a.BreakDuration}");
+                },
                 OnHalfOpened = a => Report(a.Context, $"breaker of {machine} half-open: trying it once"),
-                OnClosed = a => Report(a.Context, $"breaker of {machine} closed"),
+                OnClosed = a =>
+                {
+                    TellBreaker(a.Context, false);
+                    return Report(a.Context, $"breaker of {machine} closed");
+                },
             });
         });
         return services;
@@ -102,6 +113,12 @@ public static class MachinePipelines
         if (context.Properties.TryGetValue(LabEvents, out var sink))
             sink(message);
         return ValueTask.CompletedTask;
+    }
+
+    private static void TellBreaker(ResilienceContext context, bool open)
+    {
+        if (context.Properties.TryGetValue(BreakerEvents, out var sink))
+            sink(open);
     }
 
     private sealed class ByPipeline : IEqualityComparer<MachinePipelineKey>
