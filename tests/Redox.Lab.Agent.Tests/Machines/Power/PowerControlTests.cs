@@ -32,7 +32,8 @@ public sealed class PowerControlTests : IDisposable
 
             await power.PowerOnAsync(CancellationToken.None).WaitAsync(Wait);
 
-            Assert.Equal(["on"], File.ReadAllLines(marker));
+            // ipmi_sim runs its start command in the background: wait for it, then for the PC to reach its BMC.
+            await Eventually(() => Task.FromResult(File.Exists(marker) && File.ReadAllLines(marker).SequenceEqual(["on"])));
             await Eventually(async () => await power.StatusAsync(CancellationToken.None) == PowerState.On);
         }
         finally
