@@ -13,8 +13,10 @@ public static class CliCommands
         usage:
           lab-cli push --repo <path|url> [--branch <b> | --commit <c>] [--pipeline <path>] [--server <url>] [--wait] [--timeout <s>]
           lab-cli show <run-id> [--server <url>]
+          lab-cli compare <a> <b> [--server <url>]      (run or job ids; b is judged against a)
         The server defaults to $LAB_SERVER or http://127.0.0.1:5080.
         push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
+        compare exits 0 without a regression, 1 with one (a merge gate), 2 on usage or connection errors.
         """;
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -32,6 +34,7 @@ public static class CliCommands
             {
                 "push" => await PushAsync(http, options, stdout, stderr),
                 "show" => await ShowAsync(http, options, stdout, stderr),
+                "compare" => await CompareAsync(http, options, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -103,6 +106,24 @@ public static class CliCommands
 
         RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
         return 0;
+    }
+
+    private static async Task<int> CompareAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        if (o.Positional.Count != 2 || !Guid.TryParse(o.Positional[0], out var a) || !Guid.TryParse(o.Positional[1], out var b))
+        {
+            throw new CliUsageException("compare needs two run or job ids: compare <a> <b>");
+        }
+
+        using var response = await http.GetAsync($"/api/compare?a={a}&b={b}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail(stderr, $"lab-cli: cannot compare ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+        }
+
+        var comparison = (await response.Content.ReadFromJsonAsync<CompareView>(Json))!;
+        ComparePrinter.Print(comparison, stdout);
+        return comparison.HasRegression ? 1 : 0;
     }
 
     private static async Task<RunView?> WaitAsync(HttpClient http, Guid runId, TimeSpan timeout)

@@ -14,12 +14,15 @@ using Polly.Timeout;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
+using Redox.Lab.Server.Bisection;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 using Redox.Lab.Server.Symbols;
+using Redox.Lab.Server.Verdicts;
 
 namespace Redox.Lab.Server;
 
@@ -83,6 +86,19 @@ public static class Extensions
         services.AddScoped<RunRollup>();
         services.AddSingleton<JobWakeups>();
         services.AddHostedService(sp => sp.GetRequiredService<JobWakeups>());
+
+        services.AddScoped<BugTracker>();
+        services.AddScoped<SampleQueries>();
+        services.AddScoped<Thresholds>();
+        services.AddScoped<Baselines>();
+        services.AddScoped<RunScheduler>();
+        services.AddScoped<RunJudge>();
+        services.AddScoped<BisectionService>();
+        services.AddScoped<ChangePoints>();
+        services.AddScoped<Calibrations>();
+        services.AddScoped<VerdictQueries>();
+        services.AddScoped<JudgeEndedRunsJob>();
+        services.AddScoped<CalibrateMachinesJob>();
 
         services.AddScoped<CreateJobsForRunJob>();
         services.AddScoped<FailLostJobsJob>();

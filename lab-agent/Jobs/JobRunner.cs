@@ -84,7 +84,8 @@ public sealed class JobRunner(
             //     posting a report is idempotent by index, so a resent one replaces itself.
             var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline);
             var reports = new List<BootReport>();
-            for (var i = 0; i < pipeline.Boot.Count; i++)
+            var bootCount = job.BootCount is > 0 and <= 100 ? job.BootCount.Value : pipeline.Boot.Count;
+            for (var i = 0; i < bootCount; i++)
             {
                 phase = $"boot {i}";
                 var report = await boots.RunAsync(i, pipeline, variant.Machine, media, machine, console, ct);

@@ -30,6 +30,8 @@ public sealed record MachinesUpdate(IReadOnlyList<MachineInfo> Machines);
 /// <param name="Variant">The pipeline variant this job builds and boots (<c>default</c> without variants).</param>
 /// <param name="MachineName">Which of the agent's machines to boot on.</param>
 /// <param name="LeaseSeconds">Heartbeat at least this often, or the job is failed as agent-lost.</param>
+/// <param name="BootCount">Boots to run instead of the pipeline's <c>boot.count</c> (the lab's extra, baseline,
+/// bisection and calibration boots); null: the pipeline's.</param>
 public sealed record JobAssignment(
     Guid JobId,
     Guid RunId,
@@ -39,7 +41,8 @@ public sealed record JobAssignment(
     string PipelineYaml,
     string Variant,
     string MachineName,
-    int LeaseSeconds);
+    int LeaseSeconds,
+    int? BootCount = null);
 
 /// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
 /// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>

@@ -11,8 +11,12 @@ public sealed record PipelineDefinition(
     TimeSpan JobTimeout,
     ConsoleSpec Console,
     IReadOnlyList<StageSpec> Stages,
-    IReadOnlyList<VariantSpec> Variants)
+    IReadOnlyList<VariantSpec> Variants,
+    JudgeSpec? Judge = null)
 {
+    /// <summary>The <c>judge</c> section, defaulted when the file has none.</summary>
+    public JudgeSpec Judgement => Judge ?? JudgeSpec.Default;
+
     /// <summary>The variant by name; throws <see cref="KeyNotFoundException"/> for an unknown one.</summary>
     public VariantSpec Variant(string name) => Variants.FirstOrDefault(v => v.Name == name)
         ?? throw new KeyNotFoundException($"pipeline '{Name}' has no variant '{name}'");

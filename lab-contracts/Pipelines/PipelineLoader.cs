@@ -38,7 +38,7 @@ public static partial class PipelineLoader
     {
         ArgumentNullException.ThrowIfNull(yaml);
         var root = YamlMap.Open(file, "", ParseDocument(yaml, file),
-            "name", "description", "build", "boot", "job", "console", "stages", "variants");
+            "name", "description", "build", "boot", "job", "console", "stages", "variants", "judge");
 
         string name = root.Checked("name", MarkerSyntax.IsName, "a name ([a-z0-9_.-]+)");
         var build = ReadBuild(root.Map("build", "commands", "env", "artifacts", "timeout") ?? throw root.Missing("build"));
@@ -53,7 +53,8 @@ public static partial class PipelineLoader
             jobTimeout,
             ReadConsole(root.Map("console", "panic", "success")),
             ReadStages(root),
-            ReadVariants(root, build.Env, boot.Machine));
+            ReadVariants(root, build.Env, boot.Machine),
+            ReadJudge(root.Map("judge", "alpha", "threshold", "boots", "metrics", "plumbing", "frames", "fixed-after", "bisect", "calibrate")));
     }
 
     /// <summary>The single document's root node; YAML syntax errors become <see cref="PipelineException"/> at the parser's position.</summary>

@@ -26,6 +26,34 @@ public sealed class RunRow
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
     public List<JobRow> Jobs { get; set; } = [];
+
+    // Judging (Verdicts/): why the run exists, what it is compared with, and when it was judged.
+    /// <summary><see cref="RunKinds"/>: a push, or boots the lab scheduled itself for a verdict.</summary>
+    public string Kind { get; set; } = RunKinds.Push;
+    /// <summary>The run whose verdict asked for this one (baseline, extra, bisection and calibration runs).</summary>
+    public Guid? ParentRunId { get; set; }
+    /// <summary>Jobs only on this machine (lab-scheduled runs); null: every matching machine.</summary>
+    public Guid? OnlyMachineId { get; set; }
+    /// <summary>Jobs only of this variant; null: every variant.</summary>
+    public string? OnlyVariant { get; set; }
+    /// <summary>Boots per job instead of the pipeline's boot.count; null: the pipeline's.</summary>
+    public int? BootCount { get; set; }
+    /// <summary>The commit this run is judged against; null: none (the first tested commit).</summary>
+    public string? BaselineCommit { get; set; }
+    /// <summary>Why that commit (<c>merge base of topic with main</c>, <c>previous tested commit on main</c>).</summary>
+    public string? BaselineReason { get; set; }
+    /// <summary>When the judge last finished with this run; null: to be judged (JudgeEndedRunsJob).</summary>
+    public DateTimeOffset? JudgedAt { get; set; }
+}
+
+/// <summary>Why a run exists.</summary>
+public static class RunKinds
+{
+    public const string Push = "push";
+    public const string Baseline = "baseline";
+    public const string Extra = "extra";
+    public const string Bisect = "bisect";
+    public const string Calibration = "calibration";
 }
 
 /// <summary>Where a job is in its life: queued, running (claimed by an agent, leased), ended.</summary>
@@ -154,6 +182,10 @@ public sealed class FindingRow
     /// <summary>The marker's keys and values as a JSON object (jsonb).</summary>
     public required string Fields { get; set; }
     public long Line { get; set; }
+    /// <summary>Kind plus top symbolized frames (Findings/FindingSignatures); null until the run is judged.</summary>
+    public string? Signature { get; set; }
+    /// <summary>The bug this finding belongs to (Findings/BugTracker); null until the run is judged.</summary>
+    public Guid? BugId { get; set; }
 }
 
 public sealed class ConsoleLineRow

@@ -46,6 +46,11 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne(r => r.Repository).WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(r => r.CreatedAt);
             e.Property(r => r.Commit).HasMaxLength(64);
+            e.Property(r => r.Kind).HasMaxLength(16).HasDefaultValue(RunKinds.Push);
+            e.HasOne<RunRow>().WithMany().HasForeignKey(r => r.ParentRunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<MachineRow>().WithMany().HasForeignKey(r => r.OnlyMachineId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(r => new { r.RepositoryId, r.Commit, r.PipelinePath });
+            e.HasIndex(r => r.EndedAt).HasFilter("judged_at IS NULL");
         });
 
         modelBuilder.Entity<JobRow>(e =>
@@ -106,6 +111,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.ToTable("findings");
             e.HasOne<BootRow>().WithMany(x => x.Findings).HasForeignKey(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
             e.Property(x => x.Fields).HasColumnType("jsonb");
+            e.HasOne<Findings.BugRow>().WithMany().HasForeignKey(x => x.BugId).OnDelete(DeleteBehavior.SetNull);
+            e.HasIndex(x => x.BugId);
         });
 
         modelBuilder.Entity<ConsoleLineRow>(e =>
@@ -131,6 +138,9 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.Property(x => x.Name).HasMaxLength(100);
             e.Property(x => x.Sha256).HasMaxLength(64);
         });
+
+        // The feature folders' own tables (Findings/, Verdicts/, Bisection/).
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(LabDbContext).Assembly);
 
         // snake_case everywhere, so hand-written SQL (claims, COPY) reads naturally.
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 
@@ -117,10 +117,7 @@ public sealed class AgentJobs(
                 Name = m.Name, Value = m.Value, Unit = m.Unit, Samples = m.Samples, Stat = m.Stat,
             }).ToList(),
             Tests = report.Tests.Select(t => new TestResultRow { Name = t.Name, Result = t.Result, Detail = t.Detail }).ToList(),
-            Findings = report.Findings.Select(f => new FindingRow
-            {
-                Kind = f.Kind, Fields = JsonSerializer.Serialize(AgentText.Storable(f.Fields)), Line = f.Line,
-            }).ToList(),
+            Findings = report.Findings.Select(FindingRecords.ToRow).ToList(),
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

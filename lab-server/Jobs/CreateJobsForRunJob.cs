@@ -45,7 +45,10 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
                 .ToListAsync(ct))
             .Select(m => (m.Id, (IReadOnlyList<string>)m.Tags))
             .ToList();
-        var plan = MachineMatching.Plan(pipeline.Variants, machines);
+        var plan = MachineMatching.Plan(pipeline.Variants, machines)
+            // Runs the judge scheduled (baseline, extra, bisection, calibration boots) go to one machine and variant.
+            .Where(p => (run.OnlyMachineId is null || p.MachineId == run.OnlyMachineId) && (run.OnlyVariant is null || p.Variant == run.OnlyVariant))
+            .ToList();
         var now = clock.GetUtcNow();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -17,6 +17,12 @@ internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<Recu
                 recurring.AddOrUpdate<ScheduleStalledRunsJob>(
                     ScheduleStalledRunsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     ScheduleStalledRunsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<Verdicts.JudgeEndedRunsJob>(
+                    Verdicts.JudgeEndedRunsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    Verdicts.JudgeEndedRunsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<Verdicts.CalibrateMachinesJob>(
+                    Verdicts.CalibrateMachinesJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    Verdicts.CalibrateMachinesJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
                 return;
             }
             catch (Exception ex)

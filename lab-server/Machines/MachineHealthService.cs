@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Pragmastat;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Data;
 
@@ -9,7 +10,7 @@ namespace Redox.Lab.Server.Machines;
 /// Health changes and their history (HEALTH.md beside this file). The server takes an agent's word only for
 /// what it can observe (unknown, good, bad) and only for its own machines; maintenance and retired are an
 /// admin's. Drift: a fingerprint that changed, or a health check's reference metric outside the noise of
-/// the machine's last <see cref="DriftWindow"/> checks, flags the machine as drifted.
+/// the machine's last <see cref="DriftWindow"/> checks (Pragmastat's center and spread), flags the machine as drifted.
 /// </summary>
 public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, ILogger<MachineHealthService> log)
 {
@@ -19,8 +20,8 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
     /// <summary>At least this many earlier checks before a reference metric can be called drifted.</summary>
     public const int DriftMinimum = 5;
 
-    /// <summary>How many median absolute deviations from the median is beyond noise.</summary>
-    public const double DriftMads = 5;
+    /// <summary>How many spreads (Shamos) from the center (Hodges-Lehmann) is beyond noise.</summary>
+    public const double DriftSpreads = 5;
 
     /// <summary>Records an agent's report; false when the agent has no such machine.</summary>
     public async Task<bool> ReportAsync(Guid agentId, string machineName, MachineHealthReport report, CancellationToken ct)
@@ -92,21 +93,17 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
         return true;
     }
 
-    /// <summary>Why <paramref name="metric"/> is beyond the noise of <paramref name="history"/>, or null.</summary>
+    /// <summary>Why <paramref name="metric"/> is beyond the noise of <paramref name="history"/>, or null (Pragmastat's robust center and spread).</summary>
     public static string? IsDrift(IReadOnlyList<double> history, double metric)
     {
         if (history.Count < DriftMinimum) return null;
-        var sorted = history.Order().ToArray();
-        var median = Median(sorted);
-        var mad = Median([.. sorted.Select(x => Math.Abs(x - median)).Order()]);
-        // A MAD of 0 (identical checks) would flag any change; one percent of the median is the floor of noise.
-        var noise = Math.Max(mad, median * 0.01);
-        var distance = Math.Abs(metric - median);
-        return distance > DriftMads * noise
-            ? $"{metric:0.###} ms against a median of {median:0.###} ms (MAD {mad:0.###} ms) over the last {history.Count} checks"
+        var sample = new Sample(history.ToArray());
+        var center = Toolkit.Center(sample).NominalValue;
+        var spread = Toolkit.Spread(sample).NominalValue;
+        // A spread of 0 (identical checks) would flag any change; one percent of the center is the floor of noise.
+        var noise = Math.Max(spread, Math.Abs(center) * 0.01);
+        return Math.Abs(metric - center) > DriftSpreads * noise
+            ? $"{metric:0.###} ms against a center of {center:0.###} ms (spread {spread:0.###} ms) over the last {history.Count} checks"
             : null;
     }
-
-    private static double Median(double[] sorted) =>
-        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
 }

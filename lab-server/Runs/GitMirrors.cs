@@ -57,6 +57,51 @@ public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineP
         }
     }
 
+    /// <summary>
+    /// Runs a read-only git command in the repository's mirror as it was last fetched (by a push); null when there
+    /// is no mirror yet or git fails (an unknown commit). Used by the judge for baselines and bisection ranges.
+    /// </summary>
+    public async Task<string?> ReadAsync(string repository, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var mirror = MirrorPath(repository);
+        if (!File.Exists(Path.Combine(mirror, "HEAD"))) return null;
+        var gate = _gates.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var result = await RunGitAsync(mirror, args, ct);
+            return result.ExitCode == 0 ? result.Stdout : null;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The branch the repository's HEAD names (its default branch), e.g. <c>main</c>; null when unknown.</summary>
+    public async Task<string?> DefaultBranchAsync(string repository, CancellationToken ct) =>
+        (await ReadAsync(repository, ["symbolic-ref", "--quiet", "--short", "HEAD"], ct))?.Trim() is { Length: > 0 } b ? b : null;
+
+    /// <summary>The best common ancestor of two revisions; null when they share none.</summary>
+    public async Task<string?> MergeBaseAsync(string repository, string a, string b, CancellationToken ct) =>
+        (await ReadAsync(repository, ["merge-base", "--end-of-options", a, b], ct))?.Trim() is { Length: > 0 } m ? m : null;
+
+    /// <summary>Whether <paramref name="commit"/> is on the first-parent history of <paramref name="branch"/>.</summary>
+    public async Task<bool> IsOnBranchAsync(string repository, string commit, string branch, CancellationToken ct) =>
+        (await ReadAsync(repository, ["rev-list", "--first-parent", $"refs/heads/{branch}"], ct)) is { } list
+        && list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Contains(commit, StringComparer.Ordinal);
+
+    /// <summary>Ancestors of <paramref name="commit"/> along first parents, nearest first, at most <paramref name="max"/>.</summary>
+    public async Task<IReadOnlyList<string>> FirstParentAncestorsAsync(string repository, string commit, int max, CancellationToken ct) =>
+        Lines(await ReadAsync(repository, ["rev-list", "--first-parent", $"--max-count={max}", "--end-of-options", commit + "^"], ct));
+
+    /// <summary>The commits after <paramref name="good"/> up to and including <paramref name="bad"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<string>> RangeAsync(string repository, string good, string bad, CancellationToken ct) =>
+        Lines(await ReadAsync(repository, ["rev-list", "--reverse", "--ancestry-path", "--end-of-options", $"{good}..{bad}"], ct));
+
+    private static List<string> Lines(string? text) =>
+        text is null ? [] : text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
     private string MirrorPath(string repository)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repository)))[..16];

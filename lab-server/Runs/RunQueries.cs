@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Symbols;
 
@@ -117,17 +117,8 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             b.Stages.OrderBy(s => s.Ordinal).Select(s => new StageReport(s.Name, s.Source, s.KernelNs, s.HostNs)).ToList(),
             b.Metrics.OrderBy(m => m.Id).Select(m => new MetricReport(m.Name, m.Value, m.Unit, m.Samples, m.Stat)).ToList(),
             b.Tests.OrderBy(t => t.Id).Select(t => new TestReport(t.Name, t.Result, t.Detail)).ToList(),
-            b.Findings.OrderBy(f => f.Id).Select(f => Finding(f, symbolizer)).ToList(),
+            b.Findings.OrderBy(f => f.Id).Select(f => FindingRecords.Read(f, symbolizer)).ToList(),
             profiles.GetValueOrDefault(b.Id)))
             .ToList(),
         j.Attempt);
-
-    private static FindingReport Finding(FindingRow f, Symbolizer? symbolizer)
-    {
-        var finding = new FindingReport(f.Kind, ReadFields(f.Fields), f.Line);
-        return symbolizer is null ? finding : FindingSymbols.Enrich(finding, symbolizer);
-    }
-
-    private static Dictionary<string, string> ReadFields(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
 }

@@ -23,6 +23,114 @@ namespace Redox.Lab.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Redox.Lab.Server.Bisection.BisectionRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BadCommit")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("bad_commit");
+
+                    b.Property<string>("Commits")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("commits");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("evidence");
+
+                    b.Property<string>("FirstBadCommit")
+                        .HasColumnType("text")
+                        .HasColumnName("first_bad_commit");
+
+                    b.Property<string>("GoodCommit")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("good_commit");
+
+                    b.Property<int>("High")
+                        .HasColumnType("integer")
+                        .HasColumnName("high");
+
+                    b.Property<int>("Low")
+                        .HasColumnType("integer")
+                        .HasColumnName("low");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<int>("MaxSteps")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_steps");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("StepCommit")
+                        .HasColumnType("text")
+                        .HasColumnName("step_commit");
+
+                    b.Property<Guid?>("StepRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("step_run_id");
+
+                    b.Property<int>("Steps")
+                        .HasColumnType("integer")
+                        .HasColumnName("steps");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Variant")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("variant");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bisections");
+
+                    b.HasIndex("MachineId")
+                        .HasDatabaseName("ix_bisections_machine_id");
+
+                    b.HasIndex("StepRunId")
+                        .HasDatabaseName("ix_bisections_step_run_id");
+
+                    b.HasIndex("RunId", "MachineId", "Variant", "Subject", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bisections_run_id_machine_id_variant_subject_name");
+
+                    b.ToTable("bisections", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Data.AgentRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -239,6 +347,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("boot_id");
 
+                    b.Property<Guid?>("BugId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("bug_id");
+
                     b.Property<string>("Fields")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -253,11 +365,18 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("line");
 
+                    b.Property<string>("Signature")
+                        .HasColumnType("text")
+                        .HasColumnName("signature");
+
                     b.HasKey("Id")
                         .HasName("pk_findings");
 
                     b.HasIndex("BootId")
                         .HasDatabaseName("ix_findings_boot_id");
+
+                    b.HasIndex("BugId")
+                        .HasDatabaseName("ix_findings_bug_id");
 
                     b.ToTable("findings", (string)null);
                 });
@@ -528,6 +647,18 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("BaselineCommit")
+                        .HasColumnType("text")
+                        .HasColumnName("baseline_commit");
+
+                    b.Property<string>("BaselineReason")
+                        .HasColumnType("text")
+                        .HasColumnName("baseline_reason");
+
+                    b.Property<int?>("BootCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("boot_count");
+
                     b.Property<string>("Branch")
                         .HasColumnType("text")
                         .HasColumnName("branch");
@@ -550,11 +681,35 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
 
+                    b.Property<DateTimeOffset?>("JudgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("judged_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("push")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid?>("OnlyMachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("only_machine_id");
+
+                    b.Property<string>("OnlyVariant")
+                        .HasColumnType("text")
+                        .HasColumnName("only_variant");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("outcome");
+
+                    b.Property<Guid?>("ParentRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_run_id");
 
                     b.Property<string>("PipelinePath")
                         .IsRequired()
@@ -576,8 +731,18 @@ namespace Redox.Lab.Migrations.Migrations
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_runs_created_at");
 
-                    b.HasIndex("RepositoryId")
-                        .HasDatabaseName("ix_runs_repository_id");
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_runs_ended_at")
+                        .HasFilter("judged_at IS NULL");
+
+                    b.HasIndex("OnlyMachineId")
+                        .HasDatabaseName("ix_runs_only_machine_id");
+
+                    b.HasIndex("ParentRunId")
+                        .HasDatabaseName("ix_runs_parent_run_id");
+
+                    b.HasIndex("RepositoryId", "Commit", "PipelinePath")
+                        .HasDatabaseName("ix_runs_repository_id_commit_pipeline_path");
 
                     b.ToTable("runs", (string)null);
                 });
@@ -616,6 +781,84 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasDatabaseName("ix_test_results_boot_id");
 
                     b.ToTable("test_results", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Findings.BugRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.Property<string>("FirstCommit")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("first_commit");
+
+                    b.Property<Guid>("FirstRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("first_run_id");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTimeOffset?>("FixedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("fixed_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastCommit")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("last_commit");
+
+                    b.Property<Guid>("LastRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_run_id");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<Guid>("RepositoryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("repository_id");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("signature");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bugs");
+
+                    b.HasIndex("RepositoryId", "Signature")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bugs_repository_id_signature");
+
+                    b.ToTable("bugs", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
@@ -661,6 +904,221 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasDatabaseName("ix_machine_health_events_machine_id_at");
 
                     b.ToTable("machine_health_events", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("FalsePositive")
+                        .HasColumnType("boolean")
+                        .HasColumnName("false_positive");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<double>("Noise")
+                        .HasColumnType("double precision")
+                        .HasColumnName("noise");
+
+                    b.Property<string>("PipelinePath")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("pipeline_path");
+
+                    b.Property<double>("RelativeShift")
+                        .HasColumnType("double precision")
+                        .HasColumnName("relative_shift");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer")
+                        .HasColumnName("samples");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("Variant")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("variant");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("Id")
+                        .HasName("pk_calibrations");
+
+                    b.HasIndex("RunId", "Variant", "Subject", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_calibrations_run_id_variant_subject_name");
+
+                    b.HasIndex("MachineId", "PipelinePath", "Variant", "Subject", "Name")
+                        .HasDatabaseName("ix_calibrations_machine_id_pipeline_path_variant_subject_name");
+
+                    b.ToTable("calibrations", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Verdicts.VerdictRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BaselineCommit")
+                        .HasColumnType("text")
+                        .HasColumnName("baseline_commit");
+
+                    b.Property<int>("BaselineCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("baseline_count");
+
+                    b.Property<double?>("BaselineMedian")
+                        .HasColumnType("double precision")
+                        .HasColumnName("baseline_median");
+
+                    b.Property<string>("Better")
+                        .HasColumnType("text")
+                        .HasColumnName("better");
+
+                    b.Property<Guid?>("BugId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("bug_id");
+
+                    b.Property<int>("CandidateCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("candidate_count");
+
+                    b.Property<double?>("CandidateMedian")
+                        .HasColumnType("double precision")
+                        .HasColumnName("candidate_median");
+
+                    b.Property<string>("Detail")
+                        .HasColumnType("text")
+                        .HasColumnName("detail");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<double?>("P")
+                        .HasColumnType("double precision")
+                        .HasColumnName("p");
+
+                    b.Property<int>("Rounds")
+                        .HasColumnType("integer")
+                        .HasColumnName("rounds");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<double?>("Shift")
+                        .HasColumnType("double precision")
+                        .HasColumnName("shift");
+
+                    b.Property<double?>("ShiftHigh")
+                        .HasColumnType("double precision")
+                        .HasColumnName("shift_high");
+
+                    b.Property<double?>("ShiftLow")
+                        .HasColumnType("double precision")
+                        .HasColumnName("shift_low");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("subject");
+
+                    b.Property<double?>("Threshold")
+                        .HasColumnType("double precision")
+                        .HasColumnName("threshold");
+
+                    b.Property<string>("ThresholdSource")
+                        .HasColumnType("text")
+                        .HasColumnName("threshold_source");
+
+                    b.Property<string>("Unit")
+                        .HasColumnType("text")
+                        .HasColumnName("unit");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Variant")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("variant");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("Id")
+                        .HasName("pk_verdicts");
+
+                    b.HasIndex("MachineId")
+                        .HasDatabaseName("ix_verdicts_machine_id");
+
+                    b.HasIndex("Verdict", "UpdatedAt")
+                        .HasDatabaseName("ix_verdicts_verdict_updated_at");
+
+                    b.HasIndex("RunId", "MachineId", "Variant", "Subject", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_verdicts_run_id_machine_id_variant_subject_name");
+
+                    b.ToTable("verdicts", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Bisection.BisectionRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bisections_machines_machine_id");
+
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bisections_runs_run_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Data.ArtifactRow", b =>
@@ -711,6 +1169,12 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_findings_boots_boot_id");
+
+                    b.HasOne("Redox.Lab.Server.Findings.BugRow", null)
+                        .WithMany()
+                        .HasForeignKey("BugId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_findings_bugs_bug_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Data.JobRow", b =>
@@ -776,6 +1240,18 @@ namespace Redox.Lab.Migrations.Migrations
 
             modelBuilder.Entity("Redox.Lab.Server.Data.RunRow", b =>
                 {
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
+                        .WithMany()
+                        .HasForeignKey("OnlyMachineId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_runs_machines_only_machine_id");
+
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
+                        .WithMany()
+                        .HasForeignKey("ParentRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_runs_runs_parent_run_id");
+
                     b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
                         .WithMany()
                         .HasForeignKey("RepositoryId")
@@ -796,6 +1272,16 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasConstraintName("fk_test_results_boots_boot_id");
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Findings.BugRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.RepositoryRow", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bugs_repositories_repository_id");
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
                 {
                     b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
@@ -804,6 +1290,40 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_machine_health_events_machines_machine_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_calibrations_machines_machine_id");
+
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_calibrations_runs_run_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Verdicts.VerdictRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_verdicts_machines_machine_id");
+
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_verdicts_runs_run_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Data.AgentRow", b =>

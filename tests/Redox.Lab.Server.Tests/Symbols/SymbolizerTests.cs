@@ -1,3 +1,4 @@
+using Redox.Lab.Server.Findings;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Symbols;
 using Redox.Lab.Server.Tests.Support;

@@ -1,0 +1,28 @@
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Symbols;
+
+namespace Redox.Lab.Server.Findings;
+
+/// <summary>Adds symbolized fields to a finding at read time (the stored finding stays as the kernel reported it).</summary>
+public static class FindingSymbols
+{
+    /// <summary>
+    /// <c>bt.sym</c>: <c>symbol+0xoff</c> (or <c>?</c>) per <c>bt</c> address, comma-separated; <c>rip.sym</c>:
+    /// the same for <c>rip</c>; <c>insn</c>: the instruction at <c>rip</c> when the ELF has bytes there.
+    /// </summary>
+    public static FindingReport Enrich(FindingReport finding, Symbolizer symbols)
+    {
+        var fields = new Dictionary<string, string>(finding.Fields, StringComparer.Ordinal);
+        if (finding.Fields.TryGetValue("bt", out var bt) && bt.Length > 0)
+            fields["bt.sym"] = string.Join(',', bt.Split(',').Select(a => Name(symbols, a)));
+        if (finding.Fields.TryGetValue("rip", out var ripText) && Symbolizer.ParseAddress(ripText) is { } rip)
+        {
+            fields["rip.sym"] = symbols.Format(rip) ?? "?";
+            if (symbols.DecodeInstruction(rip) is { } insn) fields["insn"] = insn;
+        }
+        return finding with { Fields = fields };
+    }
+
+    private static string Name(Symbolizer symbols, string address) =>
+        Symbolizer.ParseAddress(address) is { } a ? symbols.Format(a) ?? "?" : "?";
+}
