@@ -2,6 +2,7 @@ using System.Net.NetworkInformation;
 using Microsoft.Extensions.Time.Testing;
 using Redox.Lab.Agent.Boot;
 using Redox.Lab.Agent.Machines;
+using Redox.Lab.Contracts.Pipelines;
 
 namespace Redox.Lab.Agent.Tests.Boot;
 
@@ -39,7 +40,7 @@ public sealed class BootScriptsTests : IDisposable
     [Fact]
     public void Ipxe_DiskImage_Sanboot()
     {
-        var d = _deliveries.Prepare(Pc(), new BootMedia(File("disk", [0]), [], "") { IsDiskImage = true }, "job");
+        var d = _deliveries.Prepare(Pc(), new BootMedia(File("disk", [0]), [], "", BootMethod.Disk), "job");
 
         Assert.Contains($"sanboot --no-describe http://h:1/files/52:54:00:13:00:01/{d.Token}/disk.img || goto failed", BootScripts.Ipxe(d, "http://h:1"), StringComparison.Ordinal);
     }

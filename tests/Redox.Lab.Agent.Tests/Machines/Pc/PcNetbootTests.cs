@@ -82,7 +82,7 @@ public sealed class PcNetbootTests : IAsyncLifetime
     {
         var disk = TestDisk.Build(Path.Combine(_dir, "d"), string.Join('\n', Markers.PassingBoot) + "\n", exitValue: 0);
 
-        var (report, log) = await Boot(new BootMedia(disk, [], "") { IsDiskImage = true });
+        var (report, log) = await Boot(new BootMedia(disk, [], "", BootMethod.Disk));
 
         Assert.True(report.Outcome == Outcome.Passed, Describe(report, log));
         Assert.Equal(["entry", "kmain-done"], report.Stages.Select(s => s.Name));
