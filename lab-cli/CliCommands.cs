@@ -14,6 +14,9 @@ public static class CliCommands
           lab-cli push --repo <path|url> [--branch <b> | --commit <c>] [--pipeline <path>] [--server <url>] [--wait] [--timeout <s>]
           lab-cli show <run-id> [--server <url>]
           lab-cli compare <a> <b> [--server <url>]      (run or job ids; b is judged against a)
+          lab-cli import-profile <file> --run <run-id> [--name <name>] [--format folded|perf-script] [--server <url>]
+        import-profile uploads a profile recorded elsewhere to a run (format from the extension: .folded is
+        folded stacks, anything else perf-script text, folded by the server as it streams in).
         The server defaults to $LAB_SERVER or http://127.0.0.1:5080.
         push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
         compare exits 0 without a regression, 1 with one (a merge gate), 2 on usage or connection errors.
@@ -29,12 +32,15 @@ public static class CliCommands
         try
         {
             var options = CliOptions.Parse(args);
-            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(60) };
+            // An upload of a large perf-script file may take longer than a minute.
+            var timeout = options.Command == "import-profile" ? TimeSpan.FromMinutes(30) : TimeSpan.FromSeconds(60);
+            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = timeout };
             return options.Command switch
             {
                 "push" => await PushAsync(http, options, stdout, stderr),
                 "show" => await ShowAsync(http, options, stdout, stderr),
                 "compare" => await CompareAsync(http, options, stdout, stderr),
+                "import-profile" => await ImportProfileAsync(http, options, stdout, stderr),
                 _ => Fail(stderr, Usage),
             };
         }
@@ -105,6 +111,37 @@ public static class CliCommands
         }
 
         RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
+        return 0;
+    }
+
+    private static async Task<int> ImportProfileAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    {
+        var file = o.Positional.FirstOrDefault() ?? throw new CliUsageException("import-profile needs a file");
+        var run = Guid.TryParse(o.Require("run"), out var r) ? r : throw new CliUsageException("--run is not a run id");
+        if (!File.Exists(file))
+        {
+            return Fail(stderr, $"lab-cli: no file {file}");
+        }
+
+        var format = o.Get("format") ?? (file.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script");
+        if (format is not ("folded" or "perf-script"))
+        {
+            throw new CliUsageException("--format must be folded or perf-script");
+        }
+
+        var name = o.Get("name") ?? Path.GetFileName(file);
+        await using var stream = File.OpenRead(file);
+        using var content = new StreamContent(stream);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        using var response = await http.PostAsync($"/api/runs/{run}/profiles?name={Uri.EscapeDataString(name)}&format={format}", content);
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail(stderr, $"lab-cli: import refused ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
+        }
+
+        var view = (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Json))!;
+        stdout.WriteLine($"{view.Ref}: {view.Name}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
+        stdout.WriteLine($"  flamegraph: {new Uri(http.BaseAddress!, $"/profiles/flamegraph?profile={view.Ref}")}");
         return 0;
     }
 

@@ -77,6 +77,7 @@ public static class Extensions
         services.AddSingleton<SymbolizerCache>();
         services.AddScoped<KernelSymbols>();
         services.AddScoped<ProfileStore>();
+        services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
         services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
         services.AddScoped<JobClaims>();

@@ -125,6 +125,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne<BootRow>().WithOne(b => b.Profile).HasForeignKey<ProfileRow>(x => x.BootId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        modelBuilder.ApplyConfiguration(new Profiles.ImportedProfileConfiguration());
+
         modelBuilder.Entity<ArtifactRow>(e =>
         {
             e.ToTable("artifacts");

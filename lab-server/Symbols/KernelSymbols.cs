@@ -36,11 +36,42 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
     /// <summary>The artifact name findings and profiles are symbolized from.</summary>
     public const string ArtifactName = "kernel.elf";
 
+    /// <summary>
+    /// Why <paramref name="content"/> cannot give symbols, or null when it can: it must be an ELF32 or ELF64
+    /// x86 file with code symbols in its <c>.symtab</c>. Checked at upload so the run says so at once,
+    /// instead of every finding silently staying unsymbolized.
+    /// </summary>
+    public static string? Unusable(byte[] content)
+    {
+        ElfFile elf;
+        try
+        {
+            elf = ElfFile.Parse(content);
+        }
+        catch (ElfFormatException e)
+        {
+            return $"{ArtifactName} is not a readable ELF file: {e.Message}";
+        }
+
+        if (!elf.IsX86_64 && !elf.IsI386)
+            return $"{ArtifactName} is an ELF{(elf.Is64 ? 64 : 32)} file for machine {elf.Machine}, not x86 (3) or x86-64 (62)";
+        return new Symbolizer(elf).Count == 0
+            ? $"{ArtifactName} has no code symbols (a stripped image? give the unstripped ELF as build.artifacts.elf)"
+            : null;
+    }
+
     /// <summary>Null when the job has no kernel.elf or it is not a readable ELF (logged once per upload).</summary>
-    public async Task<Symbolizer?> ForJobAsync(Guid jobId, CancellationToken ct)
+    public Task<Symbolizer?> ForJobAsync(Guid jobId, CancellationToken ct) => ForArtifactAsync(jobId, ArtifactName, ct);
+
+    /// <summary>The names of the job's ELF artifacts (<c>*.elf</c>): the kernel's and its programs' symbol files.</summary>
+    public Task<List<string>> ElfNamesAsync(Guid jobId, CancellationToken ct) =>
+        db.Artifacts.AsNoTracking().Where(a => a.JobId == jobId && a.Name.EndsWith(".elf")).Select(a => a.Name).ToListAsync(ct);
+
+    /// <summary>The symbolizer of the job's ELF artifact <paramref name="name"/>; null when missing or unreadable.</summary>
+    public async Task<Symbolizer?> ForArtifactAsync(Guid jobId, string name, CancellationToken ct)
     {
         var sha = await db.Artifacts.AsNoTracking()
-            .Where(a => a.JobId == jobId && a.Name == ArtifactName)
+            .Where(a => a.JobId == jobId && a.Name == name)
             .Select(a => a.Sha256)
             .FirstOrDefaultAsync(ct);
         if (sha is null) return null;
@@ -48,7 +79,7 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
 
         // Selected by hash too: an upload replacing the ELF between the two queries must not be cached under the old hash.
         var content = await db.Artifacts.AsNoTracking()
-            .Where(a => a.JobId == jobId && a.Name == ArtifactName && a.Sha256 == sha)
+            .Where(a => a.JobId == jobId && a.Name == name && a.Sha256 == sha)
             .Select(a => a.Content)
             .FirstOrDefaultAsync(ct);
         if (content is null) return null;
@@ -60,7 +91,7 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
         }
         catch (ElfFormatException ex)
         {
-            log.LogWarning("Job {JobId}: {Artifact} ({Sha256}) is not a readable ELF: {Reason}", jobId, ArtifactName, sha, ex.Message);
+            log.LogWarning("Job {JobId}: {Artifact} ({Sha256}) is not a readable ELF: {Reason}", jobId, name, sha, ex.Message);
         }
         cache.Set(sha, symbolizer, content.Length);
         return symbolizer;

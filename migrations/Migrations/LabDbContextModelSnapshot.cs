@@ -834,6 +834,55 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("bugs", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Folded")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("folded");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Samples")
+                        .HasColumnType("bigint")
+                        .HasColumnName("samples");
+
+                    b.Property<int>("Stacks")
+                        .HasColumnType("integer")
+                        .HasColumnName("stacks");
+
+                    b.HasKey("Id")
+                        .HasName("pk_imported_profiles");
+
+                    b.HasIndex("RunId", "CreatedAt")
+                        .HasDatabaseName("ix_imported_profiles_run_id_created_at");
+
+                    b.ToTable("imported_profiles", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>
                 {
                     b.Property<long>("Id")
@@ -1208,6 +1257,16 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_bugs_repositories_repository_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.RunRow", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_imported_profiles_runs_run_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Verdicts.CalibrationRow", b =>

@@ -24,27 +24,29 @@ public sealed class PerfScriptFolderTests
         "\tdead [unknown] (kernel)\n" +
         "\t100200 [unknown] (kernel)\n";
 
+    private static readonly PerfFoldOptions Addresses = PerfFoldOptions.Default with { IncludeAddresses = true };
+
     [Fact]
-    public void Fold_WithoutSymbols_RootFirstHexAddressesCounted()
+    public void Fold_WithoutSymbols_RootFirstAddressesCounted()
     {
-        var folded = PerfScriptFolder.Fold(ThreeSamples, (Func<ulong, string?>?)null);
+        var folded = PerfScriptFolder.Fold(ThreeSamples, (Func<ulong, string?>?)null, Addresses);
 
         Assert.Equal(3, folded.Samples);
-        Assert.Equal("kernel;0x100200;0x100010 2\nkernel;0x100200;0xdead 1\n", folded.Text);
+        Assert.Equal("kernel;[kernel <100200>];[kernel <100010>] 2\nkernel;[kernel <100200>];[kernel <dead>] 1\n", folded.Text);
     }
 
     [Fact]
-    public void Fold_WithNames_UsesFunctionNamesAndHexForUnknown()
+    public void Fold_WithNames_UsesFunctionNamesAndAddressesForUnknown()
     {
         var names = new Dictionary<ulong, string> { [0x100010] = "p2buddy_alloc", [0x100200] = "kmain" };
 
-        var folded = PerfScriptFolder.Fold(ThreeSamples, a => names.GetValueOrDefault(a));
+        var folded = PerfScriptFolder.Fold(ThreeSamples, a => names.GetValueOrDefault(a), Addresses);
 
-        Assert.Equal("kernel;kmain;0xdead 1\nkernel;kmain;p2buddy_alloc 2\n", folded.Text);
+        Assert.Equal("kernel;kmain;[kernel <dead>] 1\nkernel;kmain;p2buddy_alloc 2\n", folded.Text);
     }
 
     [Fact]
-    public void Fold_PerfSymbolsCrlfCommentsAndEmptySamples_Handled()
+    public void Fold_PerfSymbolsCrlfCommentsAndConsecutiveHeaders_Handled()
     {
         const string text =
             "# comment\r\n" +
@@ -58,8 +60,9 @@ public sealed class PerfScriptFolderTests
 
         var folded = PerfScriptFolder.Fold(text, (Func<ulong, string?>?)null);
 
-        Assert.Equal(3, folded.Samples);
-        Assert.Equal("swapper 1\nswapper;0xffffffff81000010 1\nswapper;start_kernel;do_idle 1\n", folded.Text);
+        // Without a blank line between them the two last headers are one sample (as in stackcollapse-perf.pl).
+        Assert.Equal(2, folded.Samples);
+        Assert.Equal("swapper;[kernel] 1\nswapper;start_kernel;do_idle 1\n", folded.Text);
     }
 
     [Fact]
@@ -69,9 +72,9 @@ public sealed class PerfScriptFolderTests
         var symbols = new Symbolizer(ElfFile.Parse(kernel.Bytes));
         var text = $"kernel 0 [000] 1.0: 1 cpu-clock:\n\t{kernel.Functions["serial_init"] + 3:x} [unknown] (kernel)\n\t{kernel.Functions["kmain"] + 0x20:x} [unknown] (kernel)\n\t1 [unknown] (kernel)\n";
 
-        var folded = PerfScriptFolder.Fold(text, symbols);
+        var folded = PerfScriptFolder.Fold(text, symbols, Addresses);
 
-        Assert.Equal("kernel;0x1;kmain;serial_init 1\n", folded.Text);
+        Assert.Equal("kernel;[kernel <1>];kmain;serial_init 1\n", folded.Text);
     }
 
     [Theory]
@@ -87,6 +90,39 @@ public sealed class PerfScriptFolderTests
 
         Assert.Equal(samples, folded.Samples);
         Assert.Equal(Stacks(original), Stacks(folded.Text));
+    }
+
+    [Theory]
+    [InlineData("fold-demo.perf-script", "fold-demo.folded", "")]
+    [InlineData("fold-demo.perf-script", "fold-demo.all-pid.folded", "--all --pid")]
+    [InlineData("kernel-build.perf-script.gz", "kernel-build.folded.gz", "")]
+    [InlineData("kernel-build.perf-script.gz", "kernel-build.all-tid.folded.gz", "--all --tid")]
+    public void Fold_RealPerfOutput_SameBytesAsStackcollapsePerl(string input, string expected, string perlOptions)
+    {
+        var options = PerfFoldOptions.PerlCompatible;
+        foreach (var option in perlOptions.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            options = option switch
+            {
+                "--all" => options with { AnnotateKernel = true, AnnotateJit = true },
+                "--pid" => options with { IncludePid = true },
+                "--tid" => options with { IncludeTid = true },
+                _ => throw new ArgumentException(option),
+            };
+        }
+        using var stream = Open(input);
+
+        var folded = PerfScriptFolder.Fold(stream, options);
+
+        using var reader = new StreamReader(Open(expected));
+        Assert.Equal(reader.ReadToEnd(), folded.Text);
+        Assert.True(folded.Samples > 50);
+    }
+
+    private static Stream Open(string name)
+    {
+        Stream file = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Profiles", "PerfScript", name));
+        return name.EndsWith(".gz", StringComparison.Ordinal) ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
     }
 
     [Fact]

@@ -44,14 +44,14 @@ public sealed class ProfilesApiTests(LabFixture lab)
         var hex = await GetAsync(client, job.JobId, 0, "folded");
         var unsymbolized = Assert.Single((await lab.RunAsync(job.RunId)).Jobs.Single(j => j.Id == job.JobId).Boots).Profile;
         Assert.Equal(await GetAsync(client, job.JobId, 0, "raw"), raw);
-        Assert.StartsWith($"kernel;0x{kernel.Functions["kmain"] + 0x20:x};", hex, StringComparison.Ordinal);
+        Assert.StartsWith($"kernel;[kernel <{kernel.Functions["kmain"] + 0x20:x}>];", hex, StringComparison.Ordinal);
         Assert.False(unsymbolized!.Symbolized);
 
         Assert.Equal(HttpStatusCode.OK, (await ArtifactsApiTests.PutAsync(agent, job.JobId, "kernel.elf", kernel.Bytes)).StatusCode);
         var folded = await GetAsync(client, job.JobId, 0, "folded");
         var profile = Assert.Single((await lab.RunAsync(job.RunId)).Jobs.Single(j => j.Id == job.JobId).Boots).Profile!;
 
-        Assert.Equal("kernel;kmain;0xdead000 1\nkernel;kmain;serial_init 2\n", folded);
+        Assert.Equal("kernel;kmain;[kernel <dead000>] 1\nkernel;kmain;serial_init 2\n", folded);
         Assert.Equal(3, profile.Samples);
         Assert.True(profile.Symbolized);
         Assert.Equal(new FunctionSamples("serial_init", 2, 2), profile.TopSelf[0]);
@@ -77,7 +77,7 @@ public sealed class ProfilesApiTests(LabFixture lab)
         await agent.PostAsJsonAsync(url, BootWithProfile(1, PerfScript(kernel)), LabFixture.Json);
         using var client = lab.Client();
 
-        Assert.Equal("kernel;kmain;0xdead000 1\nkernel;kmain;serial_init 2\n", await GetAsync(client, job.JobId, 1, "folded"));
+        Assert.Equal("kernel;kmain;[kernel <dead000>] 1\nkernel;kmain;serial_init 2\n", await GetAsync(client, job.JobId, 1, "folded"));
         await agent.PostAsJsonAsync(url, BootWithProfile(1, null!), LabFixture.Json);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{job.JobId}/boots/1/profile")).StatusCode);
         Assert.Null(Assert.Single((await lab.RunAsync(job.RunId)).Jobs.Single(j => j.Id == job.JobId).Boots).Profile);

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Server.Data;
+
+namespace Redox.Lab.Server.Profiles;
+
+/// <summary>One profile's folded stacks and what to call it.</summary>
+public sealed record LoadedProfile(string Label, string Folded);
+
+/// <summary>
+/// Finds profiles by reference, one or a group:
+/// <c>boot:{jobId}:{index}</c> one boot's profile; <c>job:{jobId}</c> every profiled boot of a job;
+/// <c>run:{runId}:{variant}</c> every profiled boot of the run's jobs of that variant; <c>import:{id}</c> an
+/// uploaded profile.
+/// </summary>
+public sealed class ProfileLibrary(LabDbContext db)
+{
+    /// <summary>The profiles <paramref name="reference"/> names (none: it names nothing with a profile).</summary>
+    /// <exception cref="FormatException">Not a reference.</exception>
+    public async Task<IReadOnlyList<LoadedProfile>> LoadAsync(string reference, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var parts = reference.Split(':');
+        switch (parts)
+        {
+            case ["boot", var job, var index] when Guid.TryParse(job, out var jobId) && int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i):
+                return await BootsAsync(db.Boots.Where(b => b.JobId == jobId && b.Index == i), ct);
+            case ["job", var job] when Guid.TryParse(job, out var jobId):
+                return await BootsAsync(db.Boots.Where(b => b.JobId == jobId), ct);
+            case ["run", var run, var variant] when Guid.TryParse(run, out var runId) && variant.Length > 0:
+                var jobs = db.Jobs.Where(j => j.RunId == runId && j.Variant == variant).Select(j => j.Id);
+                return await BootsAsync(db.Boots.Where(b => jobs.Contains(b.JobId)), ct);
+            case ["import", var id] when Guid.TryParse(id, out var importId):
+                return await db.Set<ImportedProfileRow>().AsNoTracking().Where(p => p.Id == importId)
+                    .Select(p => new LoadedProfile(p.Name, p.Folded)).ToListAsync(ct);
+            default:
+                throw new FormatException($"'{reference}' is not a profile reference (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT or import:ID)");
+        }
+    }
+
+    private async Task<IReadOnlyList<LoadedProfile>> BootsAsync(IQueryable<BootRow> boots, CancellationToken ct)
+    {
+        var rows = await boots.AsNoTracking().Where(b => b.Profile != null)
+            .OrderBy(b => b.JobId).ThenBy(b => b.Index)
+            .Select(b => new { b.JobId, b.Index, b.Profile!.Folded })
+            .ToListAsync(ct);
+        return rows.Select(r => new LoadedProfile($"boot {r.Index} of job {r.JobId.ToString()[..8]}", r.Folded)).ToList();
+    }
+
+    /// <summary>Several profiles as one: the counts of identical stacks summed, sorted as the folder sorts.</summary>
+    public static string Merge(IReadOnlyList<LoadedProfile> profiles)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        if (profiles.Count == 1) return profiles[0].Folded;
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var p in profiles)
+            foreach (var (frames, count) in FoldedStacks.Parse(p.Folded))
+            {
+                var key = string.Join(';', frames);
+                counts[key] = counts.GetValueOrDefault(key) + count;
+            }
+        var sb = new StringBuilder();
+        foreach (var (stack, count) in counts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append(stack).Append(' ').Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Profiles;
+using Redox.Lab.Server.Tests.Artifacts;
+using Redox.Lab.Server.Tests.Support;
+
+namespace Redox.Lab.Server.Tests.Profiles;
+
+[Collection(LabCollection.Name)]
+public sealed class ProfileViewsApiTests(LabFixture lab)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal const string BuddyAllocate = "[<rmm::allocator::frame::buddy::BuddyAllocator<A> as rmm::allocator::frame::FrameAllocator>::allocate]";
+
+    private static string File(string dir, string name) => System.IO.File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Profiles", dir, name));
+
+    internal static async Task<ImportedProfileView> ImportAsync(HttpClient client, Guid runId, string name, string format, string body, string query = "")
+    {
+        var response = await client.PostAsync($"/api/runs/{runId}/profiles?name={Uri.EscapeDataString(name)}&format={format}{query}",
+            new StringContent(body, Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Json))!;
+    }
+
+    [Fact]
+    public async Task Diff_RedoxReferenceProfiles_BuddyAllocatorFallsFrom35Point8PercentToZero()
+    {
+        var runId = await lab.InsertRunAsync("name: imported\n", T0);
+        using var client = lab.Client();
+        var before = await ImportAsync(client, runId, "Redox boot, before p2buddy", "folded", File("Reference", "redox-boot-before.folded"));
+        var after = await ImportAsync(client, runId, "Redox boot, after p2buddy", "folded", File("Reference", "redox-boot-after.folded"));
+
+        var diff = (await client.GetFromJsonAsync<ProfileDiff>($"/api/profiles/diff?base={before.Ref}&head={after.Ref}", Json))!;
+
+        Assert.Equal(6450, before.Samples);
+        Assert.Equal(6316, after.Samples);
+        var buddy = Assert.Single(diff.Frames, f => f.Name == BuddyAllocate);
+        Assert.Equal(2309.0 / 6450, buddy.BaseTotal, 12);
+        Assert.Equal(0, buddy.HeadTotal);
+        Assert.Equal("35.8%", (buddy.BaseTotal * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%");
+        Assert.Equal(buddy, diff.Frames[0]); // the largest change of all
+        Assert.Null(buddy.P);                 // one profile per side: no test
+        Assert.Equal(0, diff.FramesTested);
+        var kernel = Assert.Single(diff.Root.Children);
+        Assert.Equal(1, kernel.Base, 9);
+        Assert.Equal(1, kernel.Head, 9);
+        var vanished = Find(diff.Root, BuddyAllocate);
+        Assert.Equal(0, vanished.Head);
+        Assert.True(vanished.Width >= vanished.Base);
+        var listed = await client.GetFromJsonAsync<List<ImportedProfileView>>($"/api/runs/{runId}/profiles", Json);
+        Assert.Equal(["Redox boot, before p2buddy", "Redox boot, after p2buddy"], listed!.Select(p => p.Name));
+    }
+
+    private static DiffNode Find(DiffNode node, string name) =>
+        node.Name == name ? node : node.Children.Select(c => TryFind(c, name)).FirstOrDefault(n => n is not null)!;
+
+    private static DiffNode? TryFind(DiffNode node, string name) =>
+        node.Name == name ? node : node.Children.Select(c => TryFind(c, name)).FirstOrDefault(n => n is not null);
+
+    [Fact]
+    public async Task Import_PerfScript_FoldsLikeThePerlScriptAndExports()
+    {
+        var runId = await lab.InsertRunAsync("name: imported\n", T0);
+        using var client = lab.Client();
+
+        var imported = await ImportAsync(client, runId, "fold-demo", "perf-script", File("PerfScript", "fold-demo.perf-script"));
+        var folded = await client.GetAsync($"/api/profiles/folded?profile={imported.Ref}&download=true");
+        var speedscope = await client.GetAsync($"/api/profiles/speedscope?profile={imported.Ref}");
+        var tree = (await client.GetFromJsonAsync<FlameNode>($"/api/profiles/flamegraph?profile={imported.Ref}", Json))!;
+
+        Assert.Equal("cpu-clock", imported.Event);
+        Assert.Equal(File("PerfScript", "fold-demo.folded"), await folded.Content.ReadAsStringAsync());
+        Assert.Equal("attachment", folded.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("application/json", speedscope.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith(".speedscope.json", speedscope.Content.Headers.ContentDisposition?.FileName?.Trim('"'), StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(await speedscope.Content.ReadAsStringAsync());
+        var profile = doc.RootElement.GetProperty("profiles")[0];
+        Assert.Equal(Speedscope.Schema, doc.RootElement.GetProperty("$schema").GetString());
+        Assert.Equal("sampled", profile.GetProperty("type").GetString());
+        Assert.Equal(imported.Stacks, profile.GetProperty("samples").GetArrayLength());
+        var weights = profile.GetProperty("weights").EnumerateArray().Sum(w => w.GetInt64());
+        Assert.Equal(weights, profile.GetProperty("endValue").GetInt64());
+        Assert.Equal(weights, tree.Total);
+        Assert.Equal("fold-demo", Assert.Single(tree.Children).Name);
+        var frames = doc.RootElement.GetProperty("shared").GetProperty("frames");
+        Assert.Contains(frames.EnumerateArray(), f => f.GetProperty("name").GetString() == "leaf");
+    }
+
+    [Fact]
+    public async Task Diff_TwoJobsWithFiveBootsEach_MarksTheFunctionThatChangedBeyondNoise()
+    {
+        using var client = lab.Client();
+        var (agentA, jobA) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffa");
+        var (agentB, jobB) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffb");
+        // Base: the allocator takes 40..44 of 100 samples per boot; head: 10..14. kmain's other work stays.
+        // (Five boots a side: with four, the smallest two-sided p, 2/70, does not survive Holm's correction for two functions.)
+        for (var boot = 0; boot < 5; boot++)
+        {
+            await PostBootAsync(agentA, jobA.JobId, boot, Script(allocator: 40 + boot, other: 60 - boot));
+            await PostBootAsync(agentB, jobB.JobId, boot, Script(allocator: 10 + boot, other: 90 - boot));
+        }
+
+        var diff = (await client.GetFromJsonAsync<ProfileDiff>($"/api/profiles/diff?base=job:{jobA.JobId}&head=job:{jobB.JobId}", Json))!;
+
+        Assert.Equal(5, diff.BaseProfiles);
+        Assert.Equal(5, diff.HeadProfiles);
+        var allocator = Assert.Single(diff.Frames, f => f.Name == "[kernel <100010>]");
+        Assert.True(allocator.Significant, $"p={allocator.P} adjusted={allocator.AdjustedP}");
+        Assert.Equal(5, allocator.BaseTotals.Count);
+        Assert.True(allocator.DeltaTotal < -0.25);
+        var main = Assert.Single(diff.Frames, f => f.Name == "[kernel <100200>]");
+        Assert.False(main.Significant); // on every stack of both sides: share 1 everywhere
+        Assert.Equal(1.0, main.AdjustedP);
+    }
+
+    /// <summary>allocator samples in [100010] under [100200]; other samples in [100200] alone.</summary>
+    private static string Script(int allocator, int other)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < allocator; i++) sb.Append("kernel 0 [000] 0.1: 1 cpu-clock:\n\t100010 [unknown] (kernel)\n\t100200 [unknown] (kernel)\n\n");
+        for (var i = 0; i < other; i++) sb.Append("kernel 0 [000] 0.1: 1 cpu-clock:\n\t100200 [unknown] (kernel)\n\n");
+        return sb.ToString();
+    }
+
+    private static async Task PostBootAsync(HttpClient agent, Guid jobId, int index, string profile)
+    {
+        var report = new BootReport(index, Outcome.Passed, null, T0, T0.AddSeconds(1), null, [], [], [], [], 0, profile);
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{jobId}/boots/{index}", report, LabFixture.Json);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/api/profiles/flamegraph?profile=nonsense", HttpStatusCode.BadRequest)]
+    [InlineData("/api/profiles/flamegraph", HttpStatusCode.BadRequest)]
+    [InlineData("/api/profiles/folded?profile=import:0190b8a0-0000-7000-8000-000000000000", HttpStatusCode.NotFound)]
+    [InlineData("/api/profiles/diff?base=job:0190b8a0-0000-7000-8000-000000000000&head=job:0190b8a0-0000-7000-8000-000000000000", HttpStatusCode.NotFound)]
+    [InlineData("/api/profiles/diff?base=job:x", HttpStatusCode.BadRequest)]
+    public async Task Views_BadOrUnknownReferences_ClearErrors(string url, HttpStatusCode expected)
+    {
+        using var client = lab.Client();
+
+        var response = await client.GetAsync(url);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Import_BadInput_ClearErrorsAndNothingStored()
+    {
+        var runId = await lab.InsertRunAsync("name: imported\n", T0);
+        using var client = lab.Client();
+
+        var noStacks = await client.PostAsync($"/api/runs/{runId}/profiles?name=x&format=folded", new StringContent("not a folded line\n"));
+        var badFormat = await client.PostAsync($"/api/runs/{runId}/profiles?name=x&format=svg", new StringContent("a 1\n"));
+        var noName = await client.PostAsync($"/api/runs/{runId}/profiles?format=folded", new StringContent("a 1\n"));
+        var noRun = await client.PostAsync($"/api/runs/{Guid.NewGuid()}/profiles?name=x&format=folded", new StringContent("a 1\n"));
+        var garbage = await client.PostAsync($"/api/runs/{runId}/profiles?name=x&format=perf-script", new StringContent("\u0001\u0002 random bytes\n\n\n"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, noStacks.StatusCode);
+        Assert.Contains("1 lines not understood", await noStacks.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, badFormat.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, noName.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, noRun.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+        Assert.Empty((await client.GetFromJsonAsync<List<ImportedProfileView>>($"/api/runs/{runId}/profiles", Json))!);
+    }
+}
