@@ -88,20 +88,31 @@ internal static class RunPage
         if (boot.Profile is { } profile) WriteProfile(h, jobId, boot.Index, profile);
     }
 
-    /// <summary>The finding's fields, then its backtrace one frame per line: address, then <c>symbol+0xoff</c> when the job has its ELF.</summary>
+    /// <summary>
+    /// The finding's fields, then each backtrace (<c>bt</c>, and <c>bt.panic</c> for a panic's second walk) one
+    /// frame per line: the address, then <c>symbol+0xoff</c> when the job has its ELF; a backtrace the kernel
+    /// symbolized itself (Linux's Call Trace) has symbols only.
+    /// </summary>
     private static void WriteFinding(Html h, FindingReport f)
     {
         h.Raw("<div class=\"finding\"><b>").Text(f.Kind).Raw("</b> <span class=\"muted\">line ").Text(f.Line.ToString(CultureInfo.InvariantCulture)).Raw("</span> ");
-        foreach (var (key, value) in f.Fields.Where(kv => kv.Key is not ("bt" or "bt.sym")))
+        foreach (var (key, value) in f.Fields.Where(kv => kv.Key is not ("bt" or "bt.sym" or "bt.panic" or "bt.panic.sym")))
             h.Raw("<code>").Text(key).Raw("=").Text(value).Raw("</code> ");
-        if (f.Fields.TryGetValue("bt", out var bt))
-        {
-            var addresses = bt.Split(',');
-            var symbols = f.Fields.TryGetValue("bt.sym", out var sym) ? sym.Split(',') : [];
-            var frames = addresses.Select((a, i) => i < symbols.Length ? $"{a.Trim(),-18} {symbols[i]}" : a.Trim());
-            h.Raw("<pre class=\"bt\">").Text(string.Join('\n', frames)).Raw("</pre>");
-        }
+        WriteTrace(h, f, "bt");
+        WriteTrace(h, f, "bt.panic");
         h.Raw("</div>");
+    }
+
+    private static void WriteTrace(Html h, FindingReport f, string name)
+    {
+        var addresses = f.Fields.TryGetValue(name, out var bt) ? bt.Split(',') : [];
+        var symbols = f.Fields.TryGetValue(name + ".sym", out var sym) ? sym.Split(',') : [];
+        if (addresses.Length == 0 && symbols.Length == 0) return;
+        var frames = addresses.Length == 0
+            ? symbols
+            : addresses.Select((a, i) => i < symbols.Length ? $"{a.Trim(),-18} {symbols[i]}" : a.Trim());
+        if (name != "bt") h.Raw("<p class=\"muted\">").Text(name == "bt.panic" ? "the panic's own stack walk" : name).Raw("</p>");
+        h.Raw("<pre class=\"bt\">").Text(string.Join('\n', frames)).Raw("</pre>");
     }
 
     /// <summary>Samples, a link to the folded stacks, and the top functions by self and by total samples.</summary>

@@ -83,9 +83,14 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     trap_init();
 
     /* The firmware memory map; must be read before anything is allocated. */
-    if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
+    int read = -1;
+    if (magic == MULTIBOOT_BOOTLOADER_MAGIC)
+        read = multiboot_read_layout(mbi, BOOT_MAPPED_LIMIT, &layout);
+    else if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
+        read = multiboot2_read_layout(mbi, BOOT_MAPPED_LIMIT, &layout);
+    else
         panic("not loaded by a multiboot loader (bad magic)");
-    if (multiboot_read_layout(mbi, BOOT_MAPPED_LIMIT, &layout) < 0)
+    if (read < 0)
         panic("the loader gave no memory map");
 
     /* CPUs from ACPI; keeps the AP trampoline page out of the allocator. */

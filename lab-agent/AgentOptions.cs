@@ -71,6 +71,12 @@ public sealed class MachineOptions
     /// <summary>QEMU: the <c>-accel</c> value; empty means <c>tcg</c> (KVM only when asked for: see Machines/README.md).</summary>
     public string? QemuAccel { get; set; }
 
+    /// <summary>QEMU: the UEFI firmware code for <c>boot.method: disk-uefi</c> (Debian's <c>ovmf</c>), read-only.</summary>
+    public string OvmfCode { get; set; } = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+
+    /// <summary>QEMU: the UEFI variable store template; each boot gets its own copy.</summary>
+    public string OvmfVars { get; set; } = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
     /// <summary>Extra arguments appended to the driver's command line (QEMU: after the agent's own).</summary>
     public List<string> ExtraArgs { get; set; } = [];
 }

@@ -13,6 +13,17 @@ have python3 || need+=(python3)   # the kernel's build packs its initfs with a p
 have curl || need+=(curl ca-certificates)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have runuser || need+=(util-linux)
+# Issue 11: disk-image and UEFI boots (the reference kernel's `make disk`, QEMU's OVMF firmware),
+# and Debian's stock Linux kernel with a busybox initramfs for the Linux console tests.
+have grub-mkrescue || need+=(grub-common)
+[ -d /usr/lib/grub/i386-pc ] || need+=(grub-pc-bin)
+[ -d /usr/lib/grub/x86_64-efi ] || need+=(grub-efi-amd64-bin)
+have xorriso || need+=(xorriso)
+have mformat || need+=(mtools)
+[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
+have cpio || need+=(cpio)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)   # static: the initramfs has no libraries
 # PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 

@@ -9,7 +9,8 @@ namespace Redox.Lab.Agent.Jobs;
 /// <summary>
 /// One boot: power on, read the console into lines stamped with host time, judge them with a
 /// <see cref="BootConsole"/>, upload them, power off. Stops when the console says the boot ended,
-/// when the machine stops by itself, or at <c>boot.timeout</c>.
+/// when the machine stops by itself (how it stopped judges a boot that printed no end), when the
+/// console stayed silent for <c>boot.silence</c>, or at <c>boot.timeout</c>.
 /// </summary>
 public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
 {
@@ -28,21 +29,25 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         ConsoleUploader console,
         CancellationToken cancellationToken)
     {
-        var poweredOnAt = time.GetUtcNow();
-        var boot = new BootConsole(pipeline, poweredOnAt);
-        using var bootTimeout = new CancellationTokenSource(pipeline.Boot.Timeout, time);
-        using var windDown = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bootTimeout.Token, windDown.Token);
-
+        // Power-on first: starting the machine (QEMU's start and QMP hand-shake, a PC's power switch) is the
+        // lab's time, bounded by the driver and the job timeout; the boot's clocks start when it is on.
         IMachineSession session;
         try
         {
-            session = await machine.PowerOnAsync(media, requirements, stop.Token);
+            session = await machine.PowerOnAsync(media, requirements, cancellationToken);
         }
         catch (Exception e) when (e is not (OperationCanceledException or LabInfraException))
         {
             throw new LabInfraException($"{machine.Info.Name}: power-on failed: {e.Message}", e);
         }
+
+        var poweredOnAt = time.GetUtcNow();
+        var boot = new BootConsole(pipeline, poweredOnAt);
+        using var bootTimeout = new CancellationTokenSource(pipeline.Boot.Timeout, time);
+        using var windDown = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        // Restarted by every read that brought bytes: it fires after boot.silence without any.
+        using var silence = new CancellationTokenSource(pipeline.Boot.Silence ?? Timeout.InfiniteTimeSpan, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bootTimeout.Token, windDown.Token, silence.Token);
 
         // Disposing the session powers the machine off: on every path out of here, cancellation included.
         await using (session)
@@ -75,6 +80,9 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
                         break;
                     }
 
+                    if (pipeline.Boot.Silence is { } quiet && !silence.IsCancellationRequested)
+                        silence.CancelAfter(quiet);
+
                     foreach (var line in splitter.Feed(buffer.AsSpan(0, n)))
                         Take(line);
                 }
@@ -98,12 +106,16 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
             }
 
             var stoppedByItself = session.Exited.IsCompleted;
+            var silent = silence.IsCancellationRequested && !bootTimeout.IsCancellationRequested && !stoppedByItself;
+            var exit = stoppedByItself ? await session.Exited : null;
             await session.PowerOffAsync();
 
-            var report = boot.ToReport(index, endedAt, timedOut: !boot.Ended);
+            var how = exit?.Stop ?? (silent ? BootStop.Silence : bootTimeout.IsCancellationRequested ? BootStop.Timeout : BootStop.Exited);
+            var report = boot.ToReport(index, endedAt, timedOut: !boot.Ended, how);
             if (!boot.Ended)
             {
-                var why = stoppedByItself ? (await session.Exited).Description
+                var why = exit is not null ? exit.Description
+                    : silent ? $"the console was silent for {pipeline.Boot.Silence} (boot.silence)"
                     : bootTimeout.IsCancellationRequested ? $"boot timeout ({pipeline.Boot.Timeout}) passed"
                     : "the console closed";
                 report = report with { Detail = report.Detail is null ? why : $"{report.Detail}; {why}" };

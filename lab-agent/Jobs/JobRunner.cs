@@ -68,10 +68,11 @@ public sealed class JobRunner(
                 {
                     await server.PutArtifactAsync(job.JobId, "kernel.elf", elf, ct);
                 }
-                catch (LabServerException e) when (e.Status == (int)System.Net.HttpStatusCode.RequestEntityTooLarge)
+                catch (LabServerException e) when (e.Status is (int)System.Net.HttpStatusCode.RequestEntityTooLarge or (int)System.Net.HttpStatusCode.BadRequest)
                 {
-                    // The commit's ELF is over the server's limit: symbols are lost, the boots are not; failing
-                    // as infra-error would only make the server retry a job that can never upload it.
+                    // The commit's ELF is over the server's limit, or gives no symbols (not x86 ELF, stripped): symbols
+                    // are lost, the boots are not; failing as infra-error would only make the server retry a job that
+                    // can never upload it. The console line is how the run says so.
                     log.LogWarning("Job {Job}: kernel.elf not stored: {Error}", job.JobId, e.Message);
                     console.Add(new ConsoleLine(-1, time.GetUtcNow(), $"lab: kernel.elf not stored, findings and profiles stay unsymbolized: {e.Message}"));
                 }
@@ -81,7 +82,7 @@ public sealed class JobRunner(
             //     uploads its console, and powers it off on every path out (the machine never outlives its
             //     boot). The console is flushed before the boot report, whose line indexes point into it;
             //     posting a report is idempotent by index, so a resent one replaces itself.
-            var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline);
+            var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline, pipeline.Boot.Method);
             var reports = new List<BootReport>();
             var bootCount = job.BootCount is > 0 and <= 100 ? job.BootCount.Value : pipeline.Boot.Count;
             for (var i = 0; i < bootCount; i++)

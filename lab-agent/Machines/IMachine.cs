@@ -1,4 +1,5 @@
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Console;
 using Redox.Lab.Contracts.Pipelines;
 
 namespace Redox.Lab.Agent.Machines;
@@ -37,15 +38,17 @@ public interface IMachineSession : IAsyncDisposable
 }
 
 /// <summary>What to boot: paths on the agent's disk, relative paths already resolved.</summary>
-/// <param name="Image">The kernel image (multiboot ELF or bzImage).</param>
-/// <param name="Modules">Multiboot modules in order (initfs).</param>
+/// <param name="Image">The kernel image (multiboot ELF or bzImage), or the disk image for the disk methods.</param>
+/// <param name="Modules">Multiboot modules in order (initfs); for a Linux bzImage the first is the initrd.</param>
 /// <param name="Cmdline">The kernel command line.</param>
-public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline);
+/// <param name="Method">How the machine starts <paramref name="Image"/>.</param>
+public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline, BootMethod Method = BootMethod.Kernel);
 
 /// <summary>How a machine stopped by itself.</summary>
 /// <param name="Code">A driver-specific exit code (QEMU: the process status), when there is one.</param>
 /// <param name="Description">For the boot report's detail, e.g. <c>qemu exited: isa-debug-exit 1 (status 3)</c>.</param>
-public sealed record MachineExit(int? Code, string Description);
+/// <param name="Stop">Why, when the driver knows (QEMU: from QMP): a guest power-off, reset or panic.</param>
+public sealed record MachineExit(int? Code, string Description, BootStop Stop = BootStop.Exited);
 
 /// <summary>
 /// Creates machines of one driver kind from configuration; register one per kind (qemu, pxe...) and

@@ -27,6 +27,8 @@ public enum Outcome
     AgentLost,
     /// <summary>Cancelled by a user.</summary>
     Cancelled,
+    /// <summary>The machine reset (a triple fault, or the kernel rebooted) before the boot ended.</summary>
+    MachineReset,
 }
 
 /// <summary>Whose fault an outcome is.</summary>
@@ -61,6 +63,7 @@ public static class OutcomeNames
         [Outcome.InfraError] = "infra-error",
         [Outcome.AgentLost] = "agent-lost",
         [Outcome.Cancelled] = "cancelled",
+        [Outcome.MachineReset] = "machine-reset",
     };
 
     private static readonly Dictionary<string, Outcome> ByName =
@@ -94,14 +97,15 @@ public static class OutcomeNames
         Outcome.Cancelled => 1,
         Outcome.TestFailed => 2,
         Outcome.BootTimeout => 3,
-        Outcome.NoOutput => 4,
-        Outcome.Garbage => 5,
-        Outcome.JobTimeout => 6,
-        Outcome.BuildFailed => 7,
-        Outcome.KernelPanic => 8,
-        Outcome.InfraError => 9,
-        Outcome.AgentLost => 10,
-        Outcome.Pending => 11,
-        _ => 11,
+        Outcome.MachineReset => 4,
+        Outcome.NoOutput => 5,
+        Outcome.Garbage => 6,
+        Outcome.JobTimeout => 7,
+        Outcome.BuildFailed => 8,
+        Outcome.KernelPanic => 9,
+        Outcome.InfraError => 10,
+        Outcome.AgentLost => 11,
+        Outcome.Pending => 12,
+        _ => 12,
     };
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Contracts.Console.Adapters;
 using Redox.Lab.Contracts.Pipelines;
 
 namespace Redox.Lab.Contracts.Console;
@@ -21,6 +22,11 @@ public sealed partial class BootConsole
     private readonly Regex[] _panic;
     private readonly Regex? _success;
     private readonly StageTracker _stages;
+    private readonly ConsoleAdapter? _adapter;
+    private readonly (Regex Regex, Outcome Outcome)[] _endLines;
+    private EndLine? _endLine;
+    private int _crashLike;
+    private (long Line, string Text)? _firstCrashLike;
     private readonly ProfileCollector _profile = new();
     private readonly List<MetricReport> _metrics = [];
     private readonly List<TestReport> _tests = [];
@@ -43,6 +49,8 @@ public sealed partial class BootConsole
         _panic = pipeline.Console.Panic.Select(PipelineRegex.Get).ToArray();
         _success = pipeline.Console.Success is { } success ? PipelineRegex.Get(success) : null;
         _stages = new StageTracker(pipeline.Stages);
+        _adapter = ConsoleAdapter.For(pipeline.Console.Kernel);
+        _endLines = pipeline.Console.EndLines.Select(e => (PipelineRegex.Get(e.Regex), e.Outcome)).ToArray();
     }
 
     /// <summary>Takes one line with the host time it arrived and its per-job line index (for findings).</summary>
@@ -74,11 +82,35 @@ public sealed partial class BootConsole
             }
         }
 
-        MatchRegexes(line.Text, hostNs, inProfile: _profile.Active);
+        long? kernelNs = null;
+        bool claimed = parsed.Status != MarkerParseStatus.NoMarker;
+        if (_adapter is not null && !_profile.Active && parsed.Status == MarkerParseStatus.NoMarker)
+        {
+            var seen = _adapter.Accept(line.Text, lineIndex);
+            kernelNs = seen.KernelNs;
+            claimed = seen.Claimed;
+            if (seen.Stage is { } stage)
+            {
+                _stages.OnAdapterStage(stage, kernelNs, hostNs);
+            }
+        }
+
+        bool panicRegex = MatchRegexes(line.Text, hostNs, kernelNs, lineIndex, inProfile: _profile.Active);
+        if (!claimed && !panicRegex && !_profile.Active && PipelineRegex.IsMatch(CrashLike(), line.Text))
+        {
+            _crashLike++;
+            _firstCrashLike ??= (lineIndex, Shorten(line.Text));
+        }
     }
 
-    /// <summary>True once an end marker, a panic or the success regex was seen: the agent stops the machine.</summary>
-    public bool Ended => _end is not null || _panicDetail is not null || _successMatched;
+    /// <summary>
+    /// True once an end marker, a panic (marker, regex or adapter), an end line or the success regex
+    /// was seen: the agent stops the machine.
+    /// </summary>
+    public bool Ended => _end is not null || _panicDetail is not null || _successMatched || _endLine is not null || _adapter?.Ended == true;
+
+    /// <summary>The console adapter reading this boot's kernel formats, or null (lab protocol and regexes only).</summary>
+    public string? Adapter => _adapter?.Name;
 
     /// <summary>Valid markers whose checksum or fields failed.</summary>
     public int CorruptMarkers => _corrupt.Count;
@@ -152,32 +184,50 @@ public sealed partial class BootConsole
         }
     }
 
-    private void MatchRegexes(string text, long hostNs, bool inProfile)
+    /// <summary>The pipeline's regexes over one line; true when a panic regex matched it.</summary>
+    private bool MatchRegexes(string text, long hostNs, long? kernelNs, long lineIndex, bool inProfile)
     {
-        if (_panicDetail is null)
+        bool panic = false;
+        foreach (var regex in _panic)
         {
-            foreach (var regex in _panic)
+            if (PipelineRegex.IsMatch(regex, text))
             {
-                if (PipelineRegex.IsMatch(regex, text))
-                {
-                    _panicDetail = "panic: " + Shorten(text);
-                    break;
-                }
+                _panicDetail ??= "panic: " + Shorten(text);
+                panic = true;
+                break;
             }
         }
 
         // Profile lines are sample text: they name no boot milestones.
         if (inProfile)
         {
-            return;
+            return panic;
         }
 
-        _stages.OnLine(text, hostNs);
+        _stages.OnLine(text, hostNs, kernelNs);
         if (!_successMatched && _success is not null && PipelineRegex.IsMatch(_success, text))
         {
             _successMatched = true;
         }
+
+        if (_endLine is null)
+        {
+            foreach (var (regex, outcome) in _endLines)
+            {
+                if (PipelineRegex.IsMatch(regex, text))
+                {
+                    _endLine = new EndLine(outcome, Shorten(text), lineIndex);
+                    break;
+                }
+            }
+        }
+
+        return panic;
     }
+
+    // What a crash looks like to a reader skimming a console (ADAPTERS.md, "unclaimed crash lines"):
+    // "panic=-1" on a command line is a setting, "a bug" in lower case is prose.
+    private static Regex CrashLike() => PipelineRegex.Get(@"\b(panic|panicked|PANIC|Panic)\b(?![=_])|\bOops\b|\bBUG\b|\b[Ff]ault\b|\bFAULT\b");
 
     /// <summary>A finding in a few words: <c>page-fault at rip 0x..., addr 0x...</c>, <c>panic: out of memory</c>.</summary>
     private static string Describe(FindingReport finding)

@@ -17,7 +17,7 @@ internal sealed class StageTracker
     private readonly List<Reached> _free = [];
     private int _pendingRegexes;
 
-    private readonly record struct Reached(string Name, string Source, ulong? Tsc, long HostNs);
+    private readonly record struct Reached(string Name, string Source, ulong? Tsc, long HostNs, long? KernelNs = null);
 
     public StageTracker(IReadOnlyList<StageSpec> specs)
     {
@@ -40,14 +40,19 @@ internal sealed class StageTracker
     /// <summary>The stage reached last, by arrival.</summary>
     public string? Last { get; private set; }
 
-    public void OnMarker(StageMarker marker, long hostNs)
+    public void OnMarker(StageMarker marker, long hostNs) => OnNamed(marker.Name, "marker", marker.Tsc, null, hostNs);
+
+    /// <summary>A milestone a console adapter recognised: matched by pipeline stages' <c>marker</c> like a stage marker.</summary>
+    public void OnAdapterStage(string name, long? kernelNs, long hostNs) => OnNamed(name, "adapter", null, kernelNs, hostNs);
+
+    private void OnNamed(string name, string source, ulong? tsc, long? kernelNs, long hostNs)
     {
         if (_specs.Count == 0)
         {
-            if (!_free.Exists(r => r.Name == marker.Name))
+            if (!_free.Exists(r => r.Name == name))
             {
-                _free.Add(new Reached(marker.Name, "marker", marker.Tsc, hostNs));
-                Note(marker.Name);
+                _free.Add(new Reached(name, source, tsc, hostNs, kernelNs));
+                Note(name);
             }
 
             return;
@@ -55,21 +60,25 @@ internal sealed class StageTracker
 
         for (int i = 0; i < _specs.Count; i++)
         {
-            if (_reached[i] is null && _specs[i].Marker == marker.Name)
+            if (_reached[i] is null && _specs[i].Marker == name)
             {
-                _reached[i] = new Reached(_specs[i].Name, "marker", marker.Tsc, hostNs);
+                _reached[i] = new Reached(_specs[i].Name, source, tsc, hostNs, kernelNs);
                 Note(_specs[i].Name);
             }
         }
     }
 
-    public void OnLine(string text, long hostNs)
+    /// <summary>The pipeline's stages not reached (yet), in pipeline order.</summary>
+    public IEnumerable<string> Missing => _specs.Where((_, i) => _reached[i] is null).Select(s => s.Name);
+
+    /// <summary>A console line, matched against the stage regexes; <paramref name="kernelNs"/> is its kernel time when a console adapter read one (Linux printk timestamps).</summary>
+    public void OnLine(string text, long hostNs, long? kernelNs = null)
     {
         for (int i = 0; _pendingRegexes > 0 && i < _regexes.Length; i++)
         {
             if (_reached[i] is null && _regexes[i] is { } regex && PipelineRegex.IsMatch(regex, text))
             {
-                _reached[i] = new Reached(_specs[i].Name, "regex", null, hostNs);
+                _reached[i] = new Reached(_specs[i].Name, "regex", null, hostNs, kernelNs);
                 _pendingRegexes--;
                 Note(_specs[i].Name);
             }
@@ -80,7 +89,7 @@ internal sealed class StageTracker
     public List<StageReport> Report(long? hz, ulong tscBase)
     {
         var reached = _specs.Count == 0 ? _free : _reached.Where(r => r is not null).Select(r => r!.Value);
-        return reached.Select(r => new StageReport(r.Name, r.Source, KernelNs(r.Tsc, hz, tscBase), r.HostNs)).ToList();
+        return reached.Select(r => new StageReport(r.Name, r.Source, r.KernelNs ?? KernelNs(r.Tsc, hz, tscBase), r.HostNs)).ToList();
     }
 
     /// <summary>(tsc - base) / hz in nanoseconds, in 128-bit arithmetic so no TSC value overflows it.</summary>

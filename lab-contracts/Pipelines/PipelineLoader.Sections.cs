@@ -6,7 +6,14 @@ namespace Redox.Lab.Contracts.Pipelines;
 public static partial class PipelineLoader
 {
     private const int DefaultMemoryMiB = 256;
-    private static readonly string[] MachineKeys = ["tags", "cpus", "memory"];
+    private static readonly string[] MachineKeys = ["tags", "cpus", "memory", "type"];
+    private static readonly string[] MachineTypes = ["pc", "q35"];
+
+    /// <summary>The console adapters (lab-contracts/Console/ADAPTERS.md).</summary>
+    public static readonly IReadOnlyList<string> ConsoleKernels = ["lab", "redox", "linux"];
+
+    /// <summary>The outcomes an end line may give.</summary>
+    private static readonly Api.Outcome[] EndOutcomes = [Api.Outcome.Passed, Api.Outcome.TestFailed, Api.Outcome.KernelPanic, Api.Outcome.MachineReset];
 
     private static BuildSpec ReadBuild(YamlMap build)
     {
@@ -34,12 +41,28 @@ public static partial class PipelineLoader
             return new BootSpec(1, DefaultBootTimeout, "", defaults);
         }
 
+        if (boot.Get("cmdline") is not null && boot.Text("method") is "disk" or "disk-uefi")
+        {
+            throw boot.Fail(boot.Get("cmdline")!, "cmdline", "a disk image boots with its own bootloader's command line: give none with boot.method disk or disk-uefi");
+        }
+
         var machine = boot.Map("machine", MachineKeys);
+        var method = boot.Text("method") switch
+        {
+            null or "kernel" => BootMethod.Kernel,
+            "disk" => BootMethod.Disk,
+            "disk-uefi" => BootMethod.DiskUefi,
+            var other => throw boot.Fail(boot.Get("method")!, "method", $"'{other}' is not a boot method (kernel, disk, disk-uefi)"),
+        };
+        var timeout = Duration(boot, "timeout", DefaultBootTimeout);
+        TimeSpan? silence = boot.Get("silence") is null ? null : Duration(boot, "silence", timeout);
         return new BootSpec(
             Count(boot, "count", 1, 1, 100),
-            Duration(boot, "timeout", DefaultBootTimeout),
+            timeout,
             boot.Text("cmdline") ?? "",
-            machine is null ? defaults : ReadMachine(machine, defaults));
+            machine is null ? defaults : ReadMachine(machine, defaults),
+            method,
+            silence);
     }
 
     /// <summary><paramref name="baseline"/> with the fields <paramref name="machine"/> sets (boot.machine over the defaults, a variant's over boot.machine).</summary>
@@ -57,10 +80,17 @@ public static partial class PipelineLoader
             memory = mib is >= 1 and <= int.MaxValue ? (int)mib : throw machine.Fail(node, "memory", $"must be from 1 MiB to {int.MaxValue} MiB");
         }
 
+        string type = machine.Text("type") ?? baseline.Type;
+        if (Array.IndexOf(MachineTypes, type) < 0)
+        {
+            throw machine.Fail(machine.Get("type")!, "type", $"'{type}' is not a machine type (pc, q35)");
+        }
+
         return new MachineRequirements(
             machine.Get("tags") is null ? baseline.Tags : machine.TextList("tags"),
             Count(machine, "cpus", baseline.Cpus, 1, 64),
-            memory ?? baseline.MemoryMiB);
+            memory ?? baseline.MemoryMiB,
+            type);
     }
 
     private static ConsoleSpec ReadConsole(YamlMap? console)
@@ -72,7 +102,27 @@ public static partial class PipelineLoader
 
         var panic = console.List("panic").Select(item => CheckRegex(console.File, item.Node, item.Path)).ToList();
         string? success = console.Get("success") is { } node ? CheckRegex(console.File, node, console.FieldPath("success")) : null;
-        return new ConsoleSpec(panic, success);
+        string kernel = console.Text("kernel") ?? "lab";
+        if (!ConsoleKernels.Contains(kernel))
+        {
+            throw console.Fail(console.Get("kernel")!, "kernel", $"'{kernel}' is not a console adapter ({string.Join(", ", ConsoleKernels)})");
+        }
+
+        var end = new List<EndLineSpec>();
+        foreach (var (item, path) in console.List("end"))
+        {
+            var line = YamlMap.Open(console.File, path, item, "regex", "outcome");
+            string regex = line.Get("regex") is { } r ? CheckRegex(console.File, r, line.FieldPath("regex")) : throw line.Missing("regex");
+            string name = line.RequiredText("outcome");
+            if (!Api.OutcomeNames.TryParse(name, out var outcome) || Array.IndexOf(EndOutcomes, outcome) < 0)
+            {
+                throw line.Fail(line.Get("outcome")!, "outcome", $"'{name}' is not an end outcome ({string.Join(", ", EndOutcomes.Select(o => Api.OutcomeNames.ToName(o)))})");
+            }
+
+            end.Add(new EndLineSpec(regex, outcome));
+        }
+
+        return new ConsoleSpec(panic, success, kernel, end);
     }
 
     private static List<StageSpec> ReadStages(YamlMap root)

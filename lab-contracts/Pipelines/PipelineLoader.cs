@@ -41,8 +41,15 @@ public static partial class PipelineLoader
             "name", "description", "build", "boot", "job", "console", "stages", "variants", "judge");
 
         string name = root.Checked("name", MarkerSyntax.IsName, "a name ([a-z0-9_.-]+)");
-        var build = ReadBuild(root.Map("build", "commands", "env", "artifacts", "timeout") ?? throw root.Missing("build"));
-        var boot = ReadBoot(root.Map("boot", "count", "timeout", "cmdline", "machine"));
+        var buildMap = root.Map("build", "commands", "env", "artifacts", "timeout") ?? throw root.Missing("build");
+        var build = ReadBuild(buildMap);
+        var boot = ReadBoot(root.Map("boot", "count", "timeout", "cmdline", "machine", "method", "silence"));
+        if (boot.Method != BootMethod.Kernel && build.Modules.Count > 0)
+        {
+            var artifacts = buildMap.Map("artifacts", "image", "elf", "modules")!;
+            throw artifacts.Fail(artifacts.Get("modules")!, "modules", "a disk image's bootloader loads its own modules: give none with boot.method disk or disk-uefi");
+        }
+
         var job = root.Map("job", "timeout");
         var jobTimeout = job is null ? DefaultJobTimeout : Duration(job, "timeout", DefaultJobTimeout);
         return new PipelineDefinition(
@@ -51,7 +58,7 @@ public static partial class PipelineLoader
             build,
             boot,
             jobTimeout,
-            ReadConsole(root.Map("console", "panic", "success")),
+            ReadConsole(root.Map("console", "panic", "success", "kernel", "end")),
             ReadStages(root),
             ReadVariants(root, build.Env, boot.Machine),
             ReadJudge(root.Map("judge", "alpha", "threshold", "boots", "metrics", "plumbing", "frames", "fixed-after", "bisect", "calibrate")));

@@ -17,13 +17,15 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, TimePr
     /// <summary>
     /// Stores (or replaces) the job's artifact <paramref name="name"/>. Storing the kernel.elf folds the job's
     /// profiles again, in the same transaction, under the job's row lock (see <see cref="ProfileStore"/>).
+    /// A kernel.elf that cannot give symbols is refused (<c>Refused</c> says why) and nothing is stored.
     /// </summary>
-    public async Task<(JobCallStatus Status, ArtifactInfo? Info)> PutAsync(Guid agentId, Guid jobId, string name, byte[] content, CancellationToken ct)
+    public async Task<(JobCallStatus Status, ArtifactInfo? Info, string? Refused)> PutAsync(Guid agentId, Guid jobId, string name, byte[] content, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var job = await db.LockJobAsync(jobId, ct);
-        if (job is null) return (JobCallStatus.NotFound, null);
-        if (job.AgentId != agentId) return (JobCallStatus.NotYours, null);
+        if (job is null) return (JobCallStatus.NotFound, null, null);
+        if (job.AgentId != agentId) return (JobCallStatus.NotYours, null, null);
+        if (name == KernelSymbols.ArtifactName && KernelSymbols.Unusable(content) is { } unusable) return (JobCallStatus.Ok, null, unusable);
 
         var sha = Convert.ToHexStringLower(SHA256.HashData(content));
         var now = clock.GetUtcNow();
@@ -35,7 +37,7 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, TimePr
             """, ct);
         if (name == KernelSymbols.ArtifactName) await profiles.RefoldJobAsync(jobId, ct);
         await tx.CommitAsync(ct);
-        return (JobCallStatus.Ok, new ArtifactInfo(name, content.Length, sha, now));
+        return (JobCallStatus.Ok, new ArtifactInfo(name, content.Length, sha, now), null);
     }
 
     /// <summary>The artifact with its content; null when the job has none of that name.</summary>

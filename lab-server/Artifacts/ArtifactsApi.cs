@@ -35,7 +35,8 @@ public static partial class ArtifactsApi
         var content = await ReadCappedAsync(request.Body, ArtifactStore.MaxBytes, ct);
         if (content is null) return TooLarge();
 
-        var (status, info) = await artifacts.PutAsync(AgentTokenHandler.AgentId(user), id, name, content, ct);
+        var (status, info, refused) = await artifacts.PutAsync(AgentTokenHandler.AgentId(user), id, name, content, ct);
+        if (refused is not null) return Problem(400, "Unusable artifact", refused);
         return status == JobCallStatus.Ok ? TypedResults.Ok(info!) : AgentsApi.JobProblem(status, id);
     }
 

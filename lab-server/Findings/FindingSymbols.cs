@@ -13,8 +13,13 @@ public static class FindingSymbols
     public static FindingReport Enrich(FindingReport finding, Symbolizer symbols)
     {
         var fields = new Dictionary<string, string>(finding.Fields, StringComparer.Ordinal);
-        if (finding.Fields.TryGetValue("bt", out var bt) && bt.Length > 0)
-            fields["bt.sym"] = string.Join(',', bt.Split(',').Select(a => Name(symbols, a)));
+        // A backtrace the kernel symbolized itself (a console adapter's bt.sym) is kept as it printed it;
+        // bt.panic is a panic's second stack walk (Redox: the exception's walk, then the panic's).
+        foreach (var trace in (string[])["bt", "bt.panic"])
+        {
+            if (finding.Fields.TryGetValue(trace, out var bt) && bt.Length > 0 && !finding.Fields.ContainsKey(trace + ".sym"))
+                fields[trace + ".sym"] = string.Join(',', bt.Split(',').Select(a => Name(symbols, a)));
+        }
         if (finding.Fields.TryGetValue("rip", out var ripText) && Symbolizer.ParseAddress(ripText) is { } rip)
         {
             fields["rip.sym"] = symbols.Format(rip) ?? "?";

@@ -36,6 +36,30 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
     /// <summary>The artifact name findings and profiles are symbolized from.</summary>
     public const string ArtifactName = "kernel.elf";
 
+    /// <summary>
+    /// Why <paramref name="content"/> cannot give symbols, or null when it can: it must be an ELF32 or ELF64
+    /// x86 file with code symbols in its <c>.symtab</c>. Checked at upload so the run says so at once,
+    /// instead of every finding silently staying unsymbolized.
+    /// </summary>
+    public static string? Unusable(byte[] content)
+    {
+        ElfFile elf;
+        try
+        {
+            elf = ElfFile.Parse(content);
+        }
+        catch (ElfFormatException e)
+        {
+            return $"{ArtifactName} is not a readable ELF file: {e.Message}";
+        }
+
+        if (!elf.IsX86_64 && !elf.IsI386)
+            return $"{ArtifactName} is an ELF{(elf.Is64 ? 64 : 32)} file for machine {elf.Machine}, not x86 (3) or x86-64 (62)";
+        return new Symbolizer(elf).Count == 0
+            ? $"{ArtifactName} has no code symbols (a stripped image? give the unstripped ELF as build.artifacts.elf)"
+            : null;
+    }
+
     /// <summary>Null when the job has no kernel.elf or it is not a readable ELF (logged once per upload).</summary>
     public Task<Symbolizer?> ForJobAsync(Guid jobId, CancellationToken ct) => ForArtifactAsync(jobId, ArtifactName, ct);
 

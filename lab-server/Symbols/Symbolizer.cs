@@ -89,19 +89,19 @@ public sealed class Symbolizer : ISymbolResolver
     /// </summary>
     public string? DecodeInstruction(ulong address)
     {
-        if (!_elf.IsX86_64) return null;
-        return Decode(_elf.BytesAt(address, 15).ToArray(), address, this);
+        if (!_elf.IsX86_64 && !_elf.IsI386) return null;
+        return Decode(_elf.BytesAt(address, 15).ToArray(), address, this, _elf.IsI386 ? 32 : 64);
     }
 
     /// <summary>
     /// The first x86-64 instruction of <paramref name="bytes"/> (placed at <paramref name="address"/>) in Intel
     /// syntax with memory sizes; null when the bytes are empty, cut short or not an instruction.
     /// </summary>
-    public static string? Decode(byte[] bytes, ulong address, ISymbolResolver? symbols = null)
+    public static string? Decode(byte[] bytes, ulong address, ISymbolResolver? symbols = null, int bitness = 64)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         if (bytes.Length == 0) return null;
-        var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes), address);
+        var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(bytes), address);
         decoder.Decode(out var instruction);
         if (instruction.IsInvalid) return null;
         var formatter = new IntelFormatter(symbols);

@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/acpi.h"
 #include "lib/printf.h"
+#include "arch/x86_64/multiboot.h"
 #include "lib/string.h"
 
 #define EBDA_SEG_PTR    0x40e
@@ -56,6 +57,11 @@ static const struct rsdp *scan(uint64_t start, uint64_t end)
 
 static const struct rsdp *find_rsdp(void)
 {
+    /* UEFI firmware: the loader's copy (multiboot2), the BIOS area holds none. */
+    const struct rsdp *given = multiboot_acpi_rsdp();
+    if (given && memcmp(given->sig, "RSD PTR ", 8) == 0 && sum(given, 20) == 0)
+        return given;
+
     uintptr_t bda = EBDA_SEG_PTR;
     __asm__("" : "+r"(bda));            /* a real address, not a null-page constant */
     uint64_t ebda = (uint64_t)*(volatile uint16_t *)bda << 4;

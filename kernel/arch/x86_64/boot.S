@@ -1,9 +1,10 @@
 /*
- * boot.S - multiboot (v1) entry: 32-bit protected mode to 64-bit long mode.
+ * boot.S - multiboot (v1) and multiboot2 entry: 32-bit protected mode to 64-bit long mode.
  *
  * The loader (QEMU -kernel, iPXE, GRUB) enters _start in 32-bit protected
  * mode with paging off, EAX = multiboot magic and EBX = physical address of
- * the multiboot information. This file:
+ * the multiboot information (v1 from QEMU -kernel and iPXE, v2 from GRUB's
+ * multiboot2 command, which UEFI GRUB needs to pass the ACPI RSDP). This file:
  *   1. keeps the TSC at entry as the kernel's time zero (boot_tsc0),
  *   2. zeroes .bss (loaders should, but a cheap loop makes it certain),
  *   3. builds boot page tables: the first 4 GiB identity mapped and the same
@@ -33,6 +34,21 @@ multiboot_header:
         .long MB_MAGIC
         .long MB_FLAGS
         .long -(MB_MAGIC + MB_FLAGS)
+
+        /* Multiboot2 (specification 3.1.1): 8-byte aligned, within the first
+         * 32 KiB; no tags but the end tag, so the loader uses the ELF's load
+         * addresses and entry, and enters in 32-bit protected mode as v1 does. */
+#define MB2_MAGIC       0xE85250D6
+#define MB2_ARCH_I386   0
+        .balign 8
+multiboot2_header:
+        .long MB2_MAGIC
+        .long MB2_ARCH_I386
+        .long multiboot2_header_end - multiboot2_header
+        .long -(MB2_MAGIC + MB2_ARCH_I386 + (multiboot2_header_end - multiboot2_header))
+        .word 0, 0              /* end tag: type 0, flags 0 */
+        .long 8                 /* size 8 */
+multiboot2_header_end:
 
         .section .text.boot, "ax"
         .code32

@@ -9,6 +9,7 @@
 #include "mm/range.h"
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
+#define MULTIBOOT2_BOOTLOADER_MAGIC 0x36D76289u
 
 /*
  * Fill l from the multiboot information at physical address mbi (reached
@@ -19,6 +20,14 @@
  * memory the map calls usable.
  */
 int multiboot_read_layout(uint32_t mbi, phys_t limit, struct mm_layout *l);
+
+/* The same from multiboot2 information (tags: memory map, modules, ACPI
+ * RSDP). The RSDP copy is kept for multiboot_acpi_rsdp(). */
+int multiboot2_read_layout(uint32_t mbi, phys_t limit, struct mm_layout *l);
+
+/* The ACPI RSDP the loader copied into multiboot2 information (UEFI firmware
+ * keeps it out of the BIOS area that acpi.c scans), or 0 when there was none. */
+const void *multiboot_acpi_rsdp(void);
 
 /* Boot module i (in load order) as [base, end), exact bytes, from the last
  * multiboot_read_layout(). Returns 0, or -1 when there is no module i. */

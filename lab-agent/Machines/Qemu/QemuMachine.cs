@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Contracts.Pipelines;
 
+
 namespace Redox.Lab.Agent.Machines.Qemu;
 
 /// <summary>
@@ -20,39 +21,115 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
     /// <summary>Process ids of the QEMU processes this machine has running now.</summary>
     public IReadOnlyCollection<int> RunningProcessIds => [.. _running.Keys];
 
-    public Task<IMachineSession> PowerOnAsync(BootMedia media, MachineRequirements requirements, CancellationToken cancellationToken)
+    /// <summary>How long QEMU may take to open its QMP socket and answer.</summary>
+    public static readonly TimeSpan QmpTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<IMachineSession> PowerOnAsync(BootMedia media, MachineRequirements requirements, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var args = QemuCommandLine.Build(options, media, requirements);
-        var start = new ProcessStartInfo(options.QemuPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-
-        Process process;
+        // One private directory per boot: the QMP socket and the UEFI variable store copy; deleted with the session.
+        var dir = Directory.CreateTempSubdirectory("lab-qemu-").FullName;
+        Process? process = null;
         try
         {
-            process = Process.Start(start) ?? throw new LabInfraException($"cannot start QEMU '{options.QemuPath}'");
-        }
-        catch (Win32Exception e)
-        {
-            throw new LabInfraException($"cannot start QEMU '{options.QemuPath}': {e.Message}", e);
-        }
+            string? vars = null;
+            if (media.Method == BootMethod.DiskUefi)
+            {
+                vars = Path.Combine(dir, "OVMF_VARS.fd");
+                try
+                {
+                    File.Copy(options.OvmfVars, vars);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new LabInfraException($"cannot copy the UEFI variable store '{options.OvmfVars}' (is Debian's ovmf installed?): {e.Message}", e);
+                }
 
-        log.LogInformation("{Machine}: powered on, qemu pid {Pid}: {Path} {Args}", Info.Name, process.Id, options.QemuPath, string.Join(' ', args));
-        pidFiles?.Add(process);
-        var session = new QemuSession(process, log, s =>
+                if (!File.Exists(options.OvmfCode))
+                    throw new LabInfraException($"the UEFI firmware '{options.OvmfCode}' is missing (is Debian's ovmf installed?)");
+            }
+
+            var qmpPath = Path.Combine(dir, "qmp.sock");
+            var args = QemuCommandLine.Build(options, media, requirements, qmpPath, vars);
+            var start = new ProcessStartInfo(options.QemuPath)
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var a in args)
+                start.ArgumentList.Add(a);
+
+            try
+            {
+                process = Process.Start(start) ?? throw new LabInfraException($"cannot start QEMU '{options.QemuPath}'");
+            }
+            catch (Win32Exception e)
+            {
+                throw new LabInfraException($"cannot start QEMU '{options.QemuPath}': {e.Message}", e);
+            }
+
+            log.LogInformation("{Machine}: powered on, qemu pid {Pid}: {Path} {Args}", Info.Name, process.Id, options.QemuPath, string.Join(' ', args));
+            pidFiles?.Add(process);
+            var started = process;
+            QmpEvents qmp;
+            try
+            {
+                qmp = await QmpEvents.ConnectAsync(qmpPath, QmpTimeout, () => !started.HasExited, cancellationToken);
+            }
+            catch (Exception e) when (e is LabInfraException or OperationCanceledException)
+            {
+                KillQuietly(started);
+                pidFiles?.Remove(started.Id);
+                var why = e is LabInfraException && started.HasExited
+                    ? $"qemu exited with status {started.ExitCode} at start: {started.StandardError.ReadToEnd().Trim()}"
+                    : e.Message;
+                started.Dispose();
+                process = null;
+                if (e is OperationCanceledException) throw;
+                throw new LabInfraException(why, e);
+            }
+
+            var session = new QemuSession(process, log, qmp, dir, s =>
+            {
+                _running.TryRemove(s.ProcessId, out _);
+                pidFiles?.Remove(s.ProcessId);
+            });
+            _running[session.ProcessId] = session;
+            return session;
+        }
+        catch
         {
-            _running.TryRemove(s.ProcessId, out _);
-            pidFiles?.Remove(s.ProcessId);
-        });
-        _running[session.ProcessId] = session;
-        return Task.FromResult<IMachineSession>(session);
+            if (process is null)
+                TryDelete(dir);
+            throw;
+        }
+    }
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    internal static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A temp directory left behind is harmless.
+        }
     }
 
     /// <summary>Kills every QEMU still running (agent shutdown).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Redox.Lab.Contracts.Console;
 
 namespace Redox.Lab.Agent.Machines.Qemu;
 
@@ -9,16 +10,20 @@ public sealed class QemuSession : IMachineSession
 
     private readonly Process _process;
     private readonly ILogger _log;
+    private readonly QmpEvents _qmp;
+    private readonly string _dir;
     private readonly Action<QemuSession> _onEnd;
     private readonly Queue<string> _stderrTail = new();
     private readonly Task _stderrPump;
     private int _poweredOff;
     private volatile bool _killed;
 
-    internal QemuSession(Process process, ILogger log, Action<QemuSession> onEnd)
+    internal QemuSession(Process process, ILogger log, QmpEvents qmp, string dir, Action<QemuSession> onEnd)
     {
         _process = process;
         _log = log;
+        _qmp = qmp;
+        _dir = dir;
         _onEnd = onEnd;
         ProcessId = process.Id;
         _stderrPump = PumpStderrAsync();
@@ -74,22 +79,33 @@ public sealed class QemuSession : IMachineSession
         }
 
         _process.Dispose();
+        await _qmp.DisposeAsync();
+        QemuMachine.TryDelete(_dir);
     }
 
     private async Task<MachineExit> WaitExitAsync()
     {
         await _process.WaitForExitAsync();
         await _stderrPump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // QEMU writes its last event before it exits; the socket's end says every event is in.
+        await _qmp.Closed.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _onEnd(this);
         var code = _process.ExitCode;
         string tail;
         lock (_stderrTail)
             tail = string.Join(" | ", _stderrTail);
+        var stop = _killed ? BootStop.None : _qmp.Stop;
         var what = _killed ? "powered off by the agent"
-            : code == 0 ? "qemu exited with status 0 (the machine reset or shut down; -no-reboot)"
-            : (code & 1) == 1 ? $"qemu exited: isa-debug-exit wrote {code >> 1} (status {code})"
-            : $"qemu exited with status {code}";
-        return new MachineExit(code, tail.Length > 0 ? $"{what}; stderr: {tail}" : what);
+            : stop switch
+            {
+                BootStop.PoweredOff => "the guest powered the machine off",
+                BootStop.Reset => "the guest reset the machine (a reboot or a triple fault; -no-reboot)",
+                BootStop.GuestPanic => "the guest's panic device reported a panic",
+                _ when code == 0 => $"qemu exited with status 0 ({_qmp.ShutdownReason ?? "no shutdown event"})",
+                _ when (code & 1) == 1 => $"qemu exited: isa-debug-exit wrote {code >> 1} (status {code})",
+                _ => $"qemu exited with status {code}",
+            };
+        return new MachineExit(code, tail.Length > 0 ? $"{what}; stderr: {tail}" : what, stop == BootStop.None ? BootStop.Exited : stop);
     }
 
     private async Task PumpStderrAsync()

@@ -7,7 +7,8 @@ namespace Redox.Lab.Agent.Tests.Fakes;
 /// <summary>
 /// A tiny 32-bit multiboot kernel assembled at test time with the machine's <c>as</c> and <c>ld</c>:
 /// it writes its text to COM1 (port 0x3f8), then either writes <c>exitValue</c> to the
-/// isa-debug-exit port 0xf4 (QEMU ends with status <c>(v &lt;&lt; 1) | 1</c>) or halts for ever.
+/// isa-debug-exit port 0xf4 (QEMU ends with status <c>(v &lt;&lt; 1) | 1</c>), or ends as <see cref="Ending"/>
+/// says, or halts for ever.
 /// </summary>
 public static class TestKernel
 {
@@ -21,21 +22,32 @@ public static class TestKernel
         }
         """;
 
-    public static string Build(string directory, string text, byte? exitValue)
+    /// <summary>How the kernel ends after its text when it writes no exit value.</summary>
+    public enum Ending
+    {
+        /// <summary><c>cli; hlt</c> for ever.</summary>
+        Halt,
+        /// <summary>ACPI power-off (PM1a control of QEMU's PIIX4 at port 0x604, SLP_EN).</summary>
+        PowerOff,
+        /// <summary>An empty IDT, then <c>int3</c>: a triple fault, which resets the machine.</summary>
+        TripleFault,
+    }
+
+    public static string Build(string directory, string text, byte? exitValue, Ending ending = Ending.Halt)
     {
         Directory.CreateDirectory(directory);
         var source = Path.Combine(directory, "kernel.s");
         var obj = Path.Combine(directory, "kernel.o");
         var script = Path.Combine(directory, "kernel.ld");
         var image = Path.Combine(directory, "kernel.elf");
-        File.WriteAllText(source, Assembly(Encoding.UTF8.GetBytes(text), exitValue));
+        File.WriteAllText(source, Assembly(Encoding.UTF8.GetBytes(text), exitValue, ending));
         File.WriteAllText(script, LinkerScript);
         Run("as", "--32", "-o", obj, source);
         Run("ld", "-m", "elf_i386", "-T", script, "-o", image, obj);
         return image;
     }
 
-    private static string Assembly(byte[] message, byte? exitValue)
+    private static string Assembly(byte[] message, byte? exitValue, Ending ending)
     {
         var sb = new StringBuilder();
         sb.AppendLine("""
@@ -68,12 +80,20 @@ public static class TestKernel
             """);
         if (exitValue is { } v)
             sb.AppendLine(CultureInfo.InvariantCulture, $"    mov $0xf4, %dx\n    mov ${v}, %al\n    out %al, %dx");
+        else if (ending == Ending.PowerOff)
+            sb.AppendLine("    mov $0x604, %dx\n    mov $0x2000, %ax\n    out %ax, %dx");
+        else if (ending == Ending.TripleFault)
+            sb.AppendLine("    lidt empty_idt\n    int3");
         sb.AppendLine("""
             4:  cli
                 hlt
                 jmp 4b
 
                 .section .rodata
+                .align 8
+            empty_idt:
+                .word 0
+                .long 0
             message:
             """);
         foreach (var chunk in message.Chunk(16))

@@ -70,6 +70,47 @@ public sealed class BootRunnerQemuTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_KernelFallsSilent_EndsAtBootSilenceNotTheTimeout()
+    {
+        var image = TestKernel.Build(_dir, Markers.Stage("entry") + "\nhanging now\n", exitValue: null);
+        var yaml = Pipelines.Yaml(bootTimeout: "10m").Replace("  timeout: 10m\n", "  timeout: 10m\n  silence: 15s\n", StringComparison.Ordinal);
+        var pipeline = PipelineLoader.Load(yaml);
+        Assert.Equal(TimeSpan.FromSeconds(15), pipeline.Boot.Silence);
+
+        var (report, _) = await Boot(pipeline, image);
+
+        Assert.Equal(Outcome.BootTimeout, report.Outcome);
+        Assert.Contains("last stage entry", report.Detail, StringComparison.Ordinal);
+        Assert.Contains("the console was silent for 00:00:15 (boot.silence)", report.Detail, StringComparison.Ordinal);
+        Assert.Empty(_machine.RunningProcessIds);
+    }
+
+    [Fact]
+    public async Task RunAsync_KernelPowersOffWithoutEndMarker_PassedNotTimeout()
+    {
+        var image = TestKernel.Build(_dir, Markers.Stage("entry") + "\n" + Markers.Stage("kmain-done") + "\n", exitValue: null, TestKernel.Ending.PowerOff);
+        var pipeline = PipelineLoader.Load(Pipelines.Yaml(bootTimeout: "10m"));
+
+        var (report, _) = await Boot(pipeline, image);
+
+        Assert.True(report.Outcome == Outcome.Passed, $"{report.Outcome}: {report.Detail}");
+        Assert.StartsWith("the machine powered off cleanly after stage kmain-done", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_KernelTripleFaults_MachineResetWithLastStage()
+    {
+        var image = TestKernel.Build(_dir, Markers.Stage("entry") + "\n", exitValue: null, TestKernel.Ending.TripleFault);
+        var pipeline = PipelineLoader.Load(Pipelines.Yaml(bootTimeout: "10m"));
+
+        var (report, _) = await Boot(pipeline, image);
+
+        Assert.Equal(Outcome.MachineReset, report.Outcome);
+        Assert.Contains("last stage entry", report.Detail, StringComparison.Ordinal);
+        Assert.Contains("stages not reached: kmain-done", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_TestKernelPrintsNothingAndHalts_NoOutput()
     {
         var image = TestKernel.Build(_dir, "", exitValue: null);

@@ -158,7 +158,7 @@ public class BootConsoleTests
 
         Assert.True(console.Ended);
         Assert.Equal(Outcome.KernelPanic, report.Outcome);
-        Assert.Equal("panic: page-fault at rip 0xffffffff80012345, addr 0xdead000", report.Detail);
+        Assert.Equal("panic: page-fault at rip 0xffffffff80012345, addr 0xdead000; no stage reached", report.Detail);
         var finding = Assert.Single(report.Findings);
         Assert.Equal(("page-fault", 1L, "0xffffffff80012345,0xffffffff80010000"), (finding.Kind, finding.Line, finding.Fields["bt"]));
     }
@@ -170,7 +170,7 @@ public class BootConsoleTests
 
         var report = Report(console);
 
-        Assert.Equal((Outcome.KernelPanic, "panic: out of frames"), (report.Outcome, report.Detail));
+        Assert.Equal((Outcome.KernelPanic, "panic: out of frames; no stage reached"), (report.Outcome, report.Detail));
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public class BootConsoleTests
 
         Assert.True(console.Ended);
         Assert.Equal(Outcome.KernelPanic, report.Outcome);
-        Assert.Equal("panic: KERNEL PANIC: panicked at src/allocator/mod.rs:42:5: frame already free", report.Detail);
+        Assert.Equal("panic: KERNEL PANIC: panicked at src/allocator/mod.rs:42:5: frame already free; no stage reached", report.Detail);
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public class BootConsoleTests
             report.Stages.Select(s => (s.Name, s.HostNs)));
         Assert.All(report.Stages, s => Assert.Equal(("regex", (long?)null), (s.Source, s.KernelNs)));
         Assert.Equal((4, "userspace"), (console.StageCount, console.LastStage));
-        Assert.Equal((Outcome.BootTimeout, "no end marker after 90 s, last stage userspace"), (report.Outcome, report.Detail));
+        Assert.Equal((Outcome.BootTimeout, "no end marker after 90 s, last stage userspace; stages not reached: never"), (report.Outcome, report.Detail));
     }
 
     [Fact]

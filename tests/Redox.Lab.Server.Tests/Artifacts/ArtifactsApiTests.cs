@@ -40,24 +40,37 @@ public sealed class ArtifactsApiTests(LabFixture lab)
         var (agent, job) = await ClaimedJobAsync(lab, "art");
         byte[] first = [1, 2, 3], second = [.. Enumerable.Range(0, 100_000).Select(i => (byte)i)];
 
-        var put1 = await PutAsync(agent, job.JobId, "kernel.elf", first);
-        var put2 = await PutAsync(agent, job.JobId, "kernel.elf", second);
-        var again = await PutAsync(agent, job.JobId, "kernel.elf", second);
+        var put1 = await PutAsync(agent, job.JobId, "blob.bin", first);
+        var put2 = await PutAsync(agent, job.JobId, "blob.bin", second);
+        var again = await PutAsync(agent, job.JobId, "blob.bin", second);
 
         Assert.Equal(HttpStatusCode.OK, put1.StatusCode);
         Assert.Equal(HttpStatusCode.OK, put2.StatusCode);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var info = (await put2.Content.ReadFromJsonAsync<ArtifactInfo>(LabFixture.Json))!;
-        Assert.Equal(new ArtifactInfo("kernel.elf", second.Length, Convert.ToHexStringLower(SHA256.HashData(second)), info.CreatedAt), info);
+        Assert.Equal(new ArtifactInfo("blob.bin", second.Length, Convert.ToHexStringLower(SHA256.HashData(second)), info.CreatedAt), info);
         using var client = lab.Client();
-        var download = await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/kernel.elf");
+        var download = await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/blob.bin");
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
         Assert.Equal(second, await download.Content.ReadAsByteArrayAsync());
         Assert.Equal($"\"{info.Sha256}\"", download.Headers.ETag?.Tag);
         var list = (await client.GetFromJsonAsync<List<ArtifactInfo>>($"/api/jobs/{job.JobId}/artifacts", LabFixture.Json))!;
-        Assert.Equal("kernel.elf", Assert.Single(list).Name);
+        Assert.Equal("blob.bin", Assert.Single(list).Name);
         Assert.Equal(second.Length, list[0].Size);
+    }
+
+    [Fact]
+    public async Task Put_KernelElfThatGivesNoSymbols_Returns400SayingWhyAndStoresNothing()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "unusable");
+
+        var response = await PutAsync(agent, job.JobId, "kernel.elf", [0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0]);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("kernel.elf is not a readable ELF file: file too short", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var client = lab.Client();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/kernel.elf")).StatusCode);
     }
 
     [Fact]

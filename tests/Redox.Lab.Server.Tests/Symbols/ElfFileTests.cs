@@ -68,7 +68,7 @@ public sealed class ElfFileTests
     }
 
     [Theory]
-    [InlineData(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 1, 1 }, "not ELF64")]
+    [InlineData(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 3, 1 }, "neither ELF32 nor ELF64")]
     [InlineData(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 2 }, "not little-endian")]
     [InlineData(new byte[] { (byte)'#', (byte)'!', (byte)'/', (byte)'b' }, "bad magic")]
     public void Parse_WrongIdentification_SaysWhat(byte[] ident, string expected)

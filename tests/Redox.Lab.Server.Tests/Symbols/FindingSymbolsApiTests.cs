@@ -55,7 +55,8 @@ public sealed class FindingSymbolsApiTests(LabFixture lab)
     {
         var kernel = await KernelElf.GetAsync();
         var (agent, job) = await ArtifactsApiTests.ClaimedJobAsync(lab, "badelf");
-        await ArtifactsApiTests.PutAsync(agent, job.JobId, KernelSymbols.ArtifactName, kernel.Bytes[..100]);
+        var refused = await ArtifactsApiTests.PutAsync(agent, job.JobId, KernelSymbols.ArtifactName, kernel.Bytes[..100]);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", BootWithFinding(kernel), LabFixture.Json);
 
         var finding = Assert.Single(Assert.Single((await lab.RunAsync(job.RunId)).Jobs.Single(j => j.Id == job.JobId).Boots).Findings);

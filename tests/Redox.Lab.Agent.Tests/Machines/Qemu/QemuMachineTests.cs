@@ -50,6 +50,31 @@ public sealed class QemuMachineTests : IDisposable
     }
 
     [Fact]
+    public async Task PowerOnAsync_GuestPowersOff_QmpSaysPoweredOff()
+    {
+        var image = TestKernel.Build(_dir, "bye\n", exitValue: null, TestKernel.Ending.PowerOff);
+
+        await using var session = await _machine.PowerOnAsync(new BootMedia(image, [], ""), Small, CancellationToken.None);
+        await ReadToEndAsync(session.Console).WaitAsync(Wait);
+        var exit = await session.Exited.WaitAsync(Wait);
+
+        Assert.Equal(Redox.Lab.Contracts.Console.BootStop.PoweredOff, exit.Stop);
+        Assert.Contains("powered the machine off", exit.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PowerOnAsync_GuestTripleFaults_QmpSaysReset()
+    {
+        var image = TestKernel.Build(_dir, "faulting\n", exitValue: null, TestKernel.Ending.TripleFault);
+
+        await using var session = await _machine.PowerOnAsync(new BootMedia(image, [], ""), Small, CancellationToken.None);
+        await ReadToEndAsync(session.Console).WaitAsync(Wait);
+        var exit = await session.Exited.WaitAsync(Wait);
+
+        Assert.Equal(Redox.Lab.Contracts.Console.BootStop.Reset, exit.Stop);
+    }
+
+    [Fact]
     public async Task PowerOffAsync_KernelHalted_QemuProcessKilled()
     {
         var image = TestKernel.Build(_dir, "ready\n", exitValue: null);
