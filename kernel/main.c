@@ -121,9 +121,10 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     mm_bench();
     mm_fragmentation_test();
 
-    /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick; the
-     * profiler's clock is the PIT), then bootstrap from the initfs module:
-     * its threads in ring 3 with interrupts on; test user.bootstrap. */
+    /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick, and
+     * the profiler samples on those ticks), then bootstrap from the initfs
+     * module: its threads in ring 3 with interrupts on; test user.bootstrap. */
+    prof_ticks();
     user_run_bootstrap();
 
     /* The profile between the profile markers (PROFILE=1 only): kernel and

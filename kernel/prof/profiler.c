@@ -55,6 +55,22 @@ static struct ring rings[ARCH_MAX_CPUS];
 static volatile int sampling;
 static volatile int paused;
 
+static volatile int on_ticks;
+
+void prof_ticks(void)
+{
+    if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE))
+        return;
+    arch_prof_timer_stop();
+    __atomic_store_n(&on_ticks, 1, __ATOMIC_RELEASE);
+    kprintf("prof: NMI clock stopped; the scheduler's ticks sample from here\n");
+}
+
+int prof_on_ticks(void)
+{
+    return __atomic_load_n(&on_ticks, __ATOMIC_ACQUIRE);
+}
+
 void prof_pause(void)
 {
     __atomic_store_n(&paused, 1, __ATOMIC_RELEASE);
@@ -194,7 +210,9 @@ void prof_finish(void)
 
     if (!sampling)
         return;
-    arch_prof_timer_stop();
+    if (!on_ticks)
+        arch_prof_timer_stop();
+    __atomic_store_n(&on_ticks, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
     lab_begin(&m, "profile-begin");
     lab_str(&m, "format", "perf-script");

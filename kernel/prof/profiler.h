@@ -1,8 +1,9 @@
 /*
  * prof/profiler.h - the NMI sampling profiler (make PROFILE=1 [PROFILE_HZ=n]).
  *
- * PIT channel 0 raises NMIs on the BSP, which passes each one on to the
- * other CPUs; each NMI appends one sample of the interrupted context to its
+ * During the boot, one CPU's periodic timer (arch) broadcasts NMIs to the
+ * other CPUs and samples itself; once the scheduler starts, every CPU's
+ * scheduler tick samples instead (prof_ticks). Each sample goes to its
  * CPU's ring, taking no locks: kernel frames, and user frames of the thread
  * the CPU runs (ring 3 samples, and kernel samples taken in a syscall or
  * interrupt from ring 3, whose user state is on the thread's kernel stack).
@@ -48,11 +49,20 @@ void prof_sample(const struct prof_ctx *c);
  * is left out of the profile (the stress tests' spin loops). */
 void prof_pause(void);
 void prof_resume(void);
+
+/* Before the scheduler starts: the NMI clock stops (the LAPIC timers become
+ * the scheduler's ticks) and every CPU's scheduler tick samples from then
+ * on (arch calls prof_on_ticks()), so bootstrap's ring-3 code and the user
+ * frames under its syscalls are in the profile. */
+void prof_ticks(void);
+int prof_on_ticks(void);
 #else
 static inline void prof_start(void) {}
 static inline void prof_finish(void) {}
 static inline void prof_pause(void) {}
 static inline void prof_resume(void) {}
+static inline void prof_ticks(void) {}
+static inline int prof_on_ticks(void) { return 0; }
 static inline void prof_sample(const struct prof_ctx *c) { (void)c; }
 #endif
 

@@ -33,8 +33,16 @@ void ipi_init(void)
     trap_set_gate(NMI_VECTOR, (uint64_t)ipi_entry_nmi, IST_NMI);
 }
 
+#ifdef PROFILE
+static void sample(const struct trap_frame *f);
+#endif
+
 void ipi_tick_handler(struct trap_frame *f)
 {
+#ifdef PROFILE
+    if (prof_on_ticks())
+        sample(f);
+#endif
     this_cpu()->idle = 0;
     this_cpu()->irqs++;
     lapic_eoi();
@@ -167,7 +175,7 @@ void ipi_nmi_handler(struct trap_frame *f)
     if (pit_clock && this_cpu()->cpu == 0) {
         pit_clock_ack();
         if (arch_cpu_count() > 1)
-            lapic_send_nmi_others();
+            (void)lapic_send_nmi_others_from_nmi();   /* skipped: the APs miss one tick */
     }
     sample(f);
 #else
@@ -206,15 +214,10 @@ void arch_nap_us(unsigned us)
     p->idle = 0;
 }
 
-/* The PIT clock above, whatever the CPU count: the LAPIC timers become the
- * scheduler's ticks, and the profile goes on while bootstrap runs. (The
- * LAPIC-timer clock on CPU PROFILE_CPU below is kept for PROFILE_LAPIC=1.) */
+/* CPU PROFILE_CPU's LAPIC timer; with one CPU, the PIT clock above. Both
+ * stop when the scheduler starts (prof_ticks): its ticks sample from then. */
 void arch_prof_timer_start(unsigned hz)
 {
-#if defined(PROFILE) && !defined(PROFILE_LAPIC)
-    pit_clock_start(hz);
-    return;
-#endif
 #ifdef PROFILE
     if (arch_cpu_count() <= PROFILE_CPU) {
         pit_clock_start(hz);
