@@ -26,6 +26,7 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly ulong[] _starts;
     private readonly ulong[] _ends;
     private readonly string[] _names;
+    private readonly string[] _display;
 
     public Symbolizer(ElfFile elf)
     {
@@ -52,6 +53,7 @@ public sealed class Symbolizer : ISymbolResolver
         _starts = new ulong[unique.Count];
         _ends = new ulong[unique.Count];
         _names = new string[unique.Count];
+        _display = new string[unique.Count];
         for (var i = 0; i < unique.Count; i++)
         {
             var s = unique[i];
@@ -59,6 +61,9 @@ public sealed class Symbolizer : ISymbolResolver
             var sectionEnd = section.Address + section.Size;
             _starts[i] = s.Value;
             _names[i] = s.Name;
+            // Findings show Rust names demangled; a comma (generic arguments) would split a comma-separated
+            // backtrace, so it becomes ';'. Profiles keep the ELF's names (Lookup).
+            _display[i] = (RustDemangler.Demangle(s.Name) ?? s.Name).Replace(", ", ";", StringComparison.Ordinal).Replace(',', ';');
             if (s.Size > 0) _ends[i] = s.Value + s.Size;
             else
             {
@@ -80,8 +85,17 @@ public sealed class Symbolizer : ISymbolResolver
         return new SymbolHit(_names[i], address - _starts[i]);
     }
 
-    /// <summary><c>symbol+0xoff</c>, or null when the address lies outside every code symbol.</summary>
-    public string? Format(ulong address) => Lookup(address)?.ToString();
+    /// <summary>
+    /// <c>symbol+0xoff</c> for people (Rust names demangled, see <see cref="RustDemangler"/>), or null when the
+    /// address lies outside every code symbol.
+    /// </summary>
+    public string? Format(ulong address)
+    {
+        var i = Array.BinarySearch(_starts, address);
+        if (i < 0) i = ~i - 1;
+        if (i < 0 || address >= _ends[i]) return null;
+        return new SymbolHit(_display[i], address - _starts[i]).ToString();
+    }
 
     /// <summary>
     /// The x86-64 instruction at <paramref name="address"/> in Intel syntax with memory sizes
