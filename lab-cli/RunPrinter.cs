@@ -12,6 +12,11 @@ public static class RunPrinter
     public static void Print(RunView run, TextWriter o)
     {
         o.WriteLine($"run {run.Id}  commit {C(run.Commit[..Math.Min(12, run.Commit.Length)])}  {C(run.Branch)}  outcome: {run.Outcome.ToName()}{Suffix(run.Detail)}");
+        if (run.BaselineReason is not null)
+        {
+            o.WriteLine($"  baseline: {(run.BaselineCommit is { } b ? b[..Math.Min(12, b.Length)] + " (" + C(run.BaselineReason) + ")" : C(run.BaselineReason))}");
+        }
+
         foreach (var job in run.Jobs)
         {
             o.WriteLine($"  job {job.Id}  machine {C(job.Machine)}  variant {C(job.Variant)}{(job.Attempt > 1 ? $"  attempt {job.Attempt}" : "")}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");

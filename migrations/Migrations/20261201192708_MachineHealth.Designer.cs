@@ -13,8 +13,8 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Migrations.Migrations
 {
     [DbContext(typeof(LabDbContext))]
-    [Migration("20261201192650_Identity")]
-    partial class Identity
+    [Migration("20261201192708_MachineHealth")]
+    partial class MachineHealth
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -486,10 +486,37 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("cpus");
 
+                    b.Property<bool>("Drifted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("drifted");
+
                     b.Property<string>("Driver")
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("driver");
+
+                    b.Property<string>("Fingerprint")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("unknown")
+                        .HasColumnName("health");
+
+                    b.Property<bool>("HealthCheckRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("health_check_requested");
+
+                    b.Property<string>("HealthReason")
+                        .HasColumnType("text")
+                        .HasColumnName("health_reason");
+
+                    b.Property<DateTimeOffset?>("HealthSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("health_since");
 
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("integer")
@@ -601,31 +628,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<string>("DefaultBranch")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("default_branch");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
-
-                    b.PrimitiveCollection<List<string>>("PipelineFiles")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("pipeline_files");
-
-                    b.PrimitiveCollection<List<string>>("Pushers")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("pushers");
-
-                    b.Property<bool>("Trusted")
-                        .HasColumnType("boolean")
-                        .HasColumnName("trusted");
-
                     b.Property<string>("Url")
                         .IsRequired()
                         .HasColumnType("text")
@@ -633,10 +635,6 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_repositories");
-
-                    b.HasIndex("Name")
-                        .IsUnique()
-                        .HasDatabaseName("ix_repositories_name");
 
                     b.HasIndex("Url")
                         .IsUnique()
@@ -726,10 +724,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("pipeline_yaml");
 
-                    b.Property<Guid?>("PushedBy")
-                        .HasColumnType("uuid")
-                        .HasColumnName("pushed_by");
-
                     b.Property<Guid>("RepositoryId")
                         .HasColumnType("uuid")
                         .HasColumnName("repository_id");
@@ -749,9 +743,6 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("ParentRunId")
                         .HasDatabaseName("ix_runs_parent_run_id");
-
-                    b.HasIndex("PushedBy")
-                        .HasDatabaseName("ix_runs_pushed_by");
 
                     b.HasIndex("PipelinePath", "Branch", "CreatedAt")
                         .HasDatabaseName("ix_runs_pipeline_path_branch_created_at");
@@ -879,92 +870,49 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("bugs", (string)null);
                 });
 
-            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+            modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<DateTimeOffset?>("ExpiresAt")
+                    b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expires_at");
+                        .HasColumnName("at");
 
-                    b.Property<string>("Label")
+                    b.Property<string>("Health")
                         .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("label");
+                        .HasColumnType("text")
+                        .HasColumnName("health");
 
-                    b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_used_at");
-
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("revoked_at");
-
-                    b.Property<byte[]>("TokenHash")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("token_hash");
-
-                    b.Property<Guid>("UserId")
+                    b.Property<Guid>("MachineId")
                         .HasColumnType("uuid")
-                        .HasColumnName("user_id");
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<double?>("ReferenceMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("reference_ms");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source");
 
                     b.HasKey("Id")
-                        .HasName("pk_api_tokens");
+                        .HasName("pk_machine_health_events");
 
-                    b.HasIndex("TokenHash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_api_tokens_token_hash");
+                    b.HasIndex("MachineId", "At")
+                        .HasDatabaseName("ix_machine_health_events_machine_id_at");
 
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_api_tokens_user_id");
-
-                    b.ToTable("api_tokens", (string)null);
-                });
-
-            modelBuilder.Entity("Redox.Lab.Server.Identity.UserRow", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<bool>("Disabled")
-                        .HasColumnType("boolean")
-                        .HasColumnName("disabled");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Role")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("role");
-
-                    b.HasKey("Id")
-                        .HasName("pk_users");
-
-                    b.HasIndex("Name")
-                        .IsUnique()
-                        .HasDatabaseName("ix_users_name");
-
-                    b.ToTable("users", (string)null);
+                    b.ToTable("machine_health_events", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
@@ -1362,12 +1310,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_runs_runs_parent_run_id");
 
-                    b.HasOne("Redox.Lab.Server.Identity.UserRow", null)
-                        .WithMany()
-                        .HasForeignKey("PushedBy")
-                        .OnDelete(DeleteBehavior.SetNull)
-                        .HasConstraintName("fk_runs_users_pushed_by");
-
                     b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
                         .WithMany()
                         .HasForeignKey("RepositoryId")
@@ -1398,16 +1340,14 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasConstraintName("fk_bugs_repositories_repository_id");
                 });
 
-            modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
+            modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
                 {
-                    b.HasOne("Redox.Lab.Server.Identity.UserRow", "User")
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
                         .WithMany()
-                        .HasForeignKey("UserId")
+                        .HasForeignKey("MachineId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_api_tokens_users_user_id");
-
-                    b.Navigation("User");
+                        .HasConstraintName("fk_machine_health_events_machines_machine_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
