@@ -4,6 +4,7 @@ using Redox.Lab.Dashboard.Pages.Machines;
 using Redox.Lab.Dashboard.Pages.Overview;
 using Redox.Lab.Dashboard.Pages.Run;
 using Redox.Lab.Dashboard.Pages.Runs;
+using Redox.Lab.Dashboard.Pages.Verdicts;
 
 namespace Redox.Lab.Server.Dashboard;
 
@@ -21,6 +22,7 @@ public static class DashboardQueries
         services.AddScoped<IConsoleQuery, ConsoleQuery>();
         services.AddScoped<IBootTimeQuery, BootTimeQuery>();
         services.AddScoped<IMetricQuery, MetricQuery>();
+        services.AddScoped<IVerdictsQuery, VerdictsQuery>();
         return services;
     }
 }
