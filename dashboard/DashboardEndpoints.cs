@@ -1,22 +1,49 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Redox.Lab.Dashboard.Pages.Console;
 
 namespace Redox.Lab.Dashboard;
 
-/// <summary>The dashboard's pages: server-rendered HTML, no scripts. The host provides <see cref="IDashboardData"/>.</summary>
+/// <summary>
+/// The dashboard: Razor components rendered statically on the server (no interactive render mode, no
+/// SignalR circuit), their static assets, and the few plain endpoints beside them (raw console). All of it
+/// in one route group, so an authorization policy is applied once. The host registers one query per page
+/// (see README.md).
+/// </summary>
 public static class DashboardEndpoints
 {
-    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
-        var pages = app.MapGroup("").WithTags("Dashboard").ExcludeFromDescription();
-        pages.MapGet("/", RunsPage.Render).WithName("RunsPage");
-        pages.MapGet("/runs/{id:guid}", RunPage.Render).WithName("RunPage");
-        pages.MapGet("/jobs/{id:guid}/console", ConsolePage.Render).WithName("ConsolePage");
-        pages.MapGet("/charts/boot-time", BootTimeChart.Render).WithName("BootTimeChart");
-        return app;
+        services.AddRazorComponents();
+        return services;
     }
 
-    internal static IResult NotFound(string what) =>
-        Html.Page("Not found", new Html().Tag("h1", "Not found").Tag("p", what), StatusCodes.Status404NotFound);
+    /// <summary>Maps every dashboard route into one group and returns it (for policies and tags).</summary>
+    public static RouteGroupBuilder MapDashboard(this IEndpointRouteBuilder app)
+    {
+        var pages = app.MapGroup("");
+        pages.WithTags("Dashboard").ExcludeFromDescription();
+        pages.MapStaticAssets();
+        pages.MapRazorComponents<App>().WithStaticAssets();
+        pages.MapGet("/jobs/{id:guid}/console.txt", RawConsole).WithName("RawConsole");
+        return pages;
+    }
+
+    /// <summary>The whole console as UTF-8 text, streamed (a 50 MB console never sits in memory).</summary>
+    private static async Task<IResult> RawConsole(Guid id, IConsoleQuery query, CancellationToken ct)
+    {
+        var lines = await query.ReadAllAsync(id, ct);
+        if (lines is null) return Results.NotFound();
+        return Results.Stream(async body =>
+        {
+            await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false), 1 << 16);
+            await foreach (var line in lines.WithCancellation(ct))
+            {
+                await writer.WriteAsync(line);
+                await writer.WriteAsync('\n');
+            }
+        }, "text/plain; charset=utf-8", $"console-{id}.txt");
+    }
 }

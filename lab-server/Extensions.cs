@@ -15,6 +15,7 @@ using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
 using Redox.Lab.Server.Bisection;
+using Redox.Lab.Server.Dashboard;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Infrastructure;
@@ -35,6 +36,9 @@ public static class Extensions
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // The dashboard's CSS and JavaScript from the build output (the Razor library's wwwroot and the
+        // npm files) in every environment, not only Development; a published server has them in wwwroot.
+        builder.WebHost.UseStaticWebAssets();
         services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
 
@@ -79,7 +83,8 @@ public static class Extensions
         services.AddScoped<ProfileStore>();
         services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
-        services.AddScoped<IDashboardData>(sp => sp.GetRequiredService<RunQueries>());
+        services.AddDashboard();
+        services.AddDashboardQueries();
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();
         services.AddScoped<JobRetries>();
@@ -137,6 +142,7 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
     }
 
     public static void MapHangfire(this WebApplication app)

@@ -13,6 +13,8 @@ have python3 || need+=(python3)   # the kernel's build packs its initfs with a p
 have curl || need+=(curl ca-certificates)
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 have runuser || need+=(util-linux)
+have npm || need+=(nodejs npm)    # the dashboard's build restores its npm packages (uPlot) with npm ci
+have chromium || need+=(chromium) # the dashboard's browser tests drive Debian's chromium with Playwright
 # Issue 11: disk-image and UEFI boots (the reference kernel's `make disk`, QEMU's OVMF firmware),
 # and Debian's stock Linux kernel with a busybox initramfs for the Linux console tests.
 have grub-mkrescue || need+=(grub-common)

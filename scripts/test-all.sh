@@ -44,5 +44,8 @@ done
 
 echo
 echo "logs: $log"
+# The dashboard's browser tests save a screenshot of every page (tests/Redox.Lab.Dashboard.Tests).
+shots=${LAB_SCREENSHOTS:-$root/artifacts/dashboard-screenshots}
+[ -d "$shots" ] && echo "dashboard screenshots: $shots ($(ls "$shots" | wc -l) pages)"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$broken" = 0 ]

@@ -4,14 +4,26 @@
  * Ring: 2^RING_ORDER frames of 64-bit words per CPU; `head` (written only by
  * that CPU's NMI handler, the single producer) and `tail` (the consumer at
  * the end of the boot) count words and are taken modulo the ring size. A
- * sample is [PROF_MAGIC | len, rip, tsc, cpu, return addresses...] (len =
- * its word count); when it does not fit it is dropped and counted, so the
- * ring never holds a partial sample. head is published after the words
- * (release), so a reader sees only whole samples.
+ * sample is [PROF_MAGIC | len, pc, tsc, meta, return addresses...] (len =
+ * its word count; pc the interrupted instruction, then the callers
+ * innermost first; meta = cpu | kernel frames << 16 | in a process << 32:
+ * the first `kernel frames` of pc and the return addresses are kernel
+ * addresses, the rest user addresses of the running process); when it does
+ * not fit it is dropped and counted, so the ring never holds a partial
+ * sample. head is published after the words (release), so a reader sees
+ * only whole samples.
  *
- * Kept: kernel-mode samples of busy CPUs. Filtered (counted, not kept):
- * user-mode samples (none yet) and samples of the idle loop, which would
- * otherwise dominate a boot profile on otherwise idle APs.
+ * Kernel frames: the frame-pointer chain while frames stay 8-aligned,
+ * ascending and inside the interrupted kernel stack (the CPU's or the
+ * running thread's). User frames: the chain of the user stack, each word
+ * read through the process's live page tables (uvm_peek: present and user
+ * pages only, never a fault), from the interrupted user state or, for a
+ * kernel sample in a syscall or interrupt from ring 3, from the user state
+ * at the top of the thread's kernel stack.
+ *
+ * Kept: samples of busy CPUs, kernel and user. Filtered (counted, not
+ * kept): samples of the idle loop, which would otherwise dominate a boot
+ * profile on otherwise idle APs, and samples while paused (prof_pause).
  */
 #ifdef PROFILE
 
@@ -20,13 +32,17 @@
 #include "lib/printf.h"
 #include "mm/frame.h"
 #include "prof/profiler.h"
+#include "user/uvm.h"
 
-#define RING_ORDER      7                               /* 512 KiB per CPU */
+#define RING_ORDER      9                               /* 2 MiB per CPU: bootstrap too */
 #define RING_WORDS      ((PAGE_SIZE << RING_ORDER) / 8)
 #define PROF_MAGIC      0x5052f00000000000ull           /* | length */
 #define MAGIC_MASK      0xfffff00000000000ull
-#define MAX_FRAMES      30
+#define MAX_KFRAMES     30
+#define MAX_FRAMES      56                              /* kernel + user */
 #define HDR_WORDS       4
+#define META_PROCESS    (1ull << 32)
+#define USER_DSO        "bootstrap"                     /* the one program the kernel runs */
 
 struct ring {
     uint64_t *w;
@@ -37,6 +53,33 @@ struct ring {
 
 static struct ring rings[ARCH_MAX_CPUS];
 static volatile int sampling;
+static volatile int paused;
+
+static volatile int on_ticks;
+
+void prof_ticks(void)
+{
+    if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE))
+        return;
+    arch_prof_timer_stop();
+    __atomic_store_n(&on_ticks, 1, __ATOMIC_RELEASE);
+    kprintf("prof: NMI clock stopped; the scheduler's ticks sample from here\n");
+}
+
+int prof_on_ticks(void)
+{
+    return __atomic_load_n(&on_ticks, __ATOMIC_ACQUIRE);
+}
+
+void prof_pause(void)
+{
+    __atomic_store_n(&paused, 1, __ATOMIC_RELEASE);
+}
+
+void prof_resume(void)
+{
+    __atomic_store_n(&paused, 0, __ATOMIC_RELEASE);
+}
 
 void prof_start(void)
 {
@@ -54,21 +97,36 @@ void prof_start(void)
             PROFILE_HZ, arch_cpu_count(), (unsigned long long)(RING_WORDS / 128));
 }
 
-/* Return addresses along the frame-pointer chain, innermost first, while
- * frames stay 8-aligned, ascending and inside the interrupted stack. */
-static int walk(const struct prof_ctx *c, uint64_t *out)
+/* Return addresses along the kernel frame-pointer chain, innermost first,
+ * while frames stay 8-aligned, ascending and inside [lo, hi). */
+static int walk(uint64_t rbp, uint64_t lo, uint64_t hi, uint64_t *out, int max)
 {
-    uint64_t rbp = c->rbp, prev = 0;
+    uint64_t prev = 0;
     int n = 0;
 
-    while (n < MAX_FRAMES && rbp > prev && (rbp & 7) == 0 &&
-           rbp >= c->stack_lo && rbp + 16 <= c->stack_hi) {
+    while (n < max && rbp > prev && (rbp & 7) == 0 && rbp >= lo && rbp + 16 <= hi) {
         const uint64_t *frame = (const uint64_t *)rbp;
         if (frame[1] == 0)
             break;
         out[n++] = frame[1];
         prev = rbp;
         rbp = frame[0];
+    }
+    return n;
+}
+
+/* The same for a user stack, every word read through the page tables. */
+static int walk_user(uint64_t rbp, uint64_t *out, int max)
+{
+    uint64_t prev = 0, next, ret;
+    int n = 0;
+
+    while (n < max && rbp > prev && (rbp & 7) == 0) {
+        if (uvm_peek(rbp, &next) || uvm_peek(rbp + 8, &ret) || ret == 0)
+            break;
+        out[n++] = ret;
+        prev = rbp;
+        rbp = next;
     }
     return n;
 }
@@ -80,12 +138,30 @@ void prof_sample(const struct prof_ctx *c)
 
     if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE) || !r->w)
         return;
-    if (c->user || c->idle) {
+    if (c->idle || __atomic_load_n(&paused, __ATOMIC_ACQUIRE)) {
         r->filtered++;
         r->idle += c->idle;
         return;
     }
-    int n = walk(c, ret);
+    int n = 0;
+    uint64_t kframes, process = c->user || c->has_user;
+    if (c->user) {
+        kframes = 0;
+        n = walk_user(c->rbp, ret, MAX_FRAMES);
+    } else {
+        /* The stack the interrupted code ran on: the CPU's, or the thread's. */
+        uint64_t lo = c->stack_lo, hi = c->stack_hi;
+        if (c->tstack_hi && c->rbp >= c->tstack_lo && c->rbp < c->tstack_hi) {
+            lo = c->tstack_lo;
+            hi = c->tstack_hi;
+        }
+        n = walk(c->rbp, lo, hi, ret, MAX_KFRAMES);
+        kframes = 1 + (uint64_t)n;
+        if (c->has_user && n < MAX_FRAMES) {
+            ret[n++] = c->urip;
+            n += walk_user(c->urbp, ret + n, MAX_FRAMES - n);
+        }
+    }
     uint64_t len = HDR_WORDS + (uint64_t)n, h = r->head;
     if (h - r->tail + len > RING_WORDS) {
         r->dropped++;
@@ -94,7 +170,7 @@ void prof_sample(const struct prof_ctx *c)
     r->w[h % RING_WORDS] = PROF_MAGIC | len;
     r->w[(h + 1) % RING_WORDS] = c->rip;
     r->w[(h + 2) % RING_WORDS] = c->tsc;
-    r->w[(h + 3) % RING_WORDS] = c->cpu;
+    r->w[(h + 3) % RING_WORDS] = c->cpu | kframes << 16 | (process ? META_PROCESS : 0);
     for (int i = 0; i < n; i++)
         r->w[(h + HDR_WORDS + i) % RING_WORDS] = ret[i];
     __atomic_store_n(&r->head, h + len, __ATOMIC_RELEASE);
@@ -108,17 +184,20 @@ static uint64_t print_sample(struct ring *r, uint64_t t, uint64_t *lines)
     uint64_t hdr = r->w[t % RING_WORDS], len = hdr & ~MAGIC_MASK;
     uint64_t hz = arch_timestamp_hz() ? arch_timestamp_hz() : 1;
 
-    if ((hdr & MAGIC_MASK) != PROF_MAGIC || len < HDR_WORDS || len > HDR_WORDS + MAX_FRAMES)
+    if ((hdr & MAGIC_MASK) != PROF_MAGIC || len < HDR_WORDS || len > HDR_WORDS + MAX_FRAMES + 1)
         return 0;
     uint64_t rip = r->w[(t + 1) % RING_WORDS], tsc = r->w[(t + 2) % RING_WORDS];
-    unsigned cpu = (unsigned)r->w[(t + 3) % RING_WORDS];
+    uint64_t meta = r->w[(t + 3) % RING_WORDS], kframes = (meta >> 16) & 0xffff;
+    unsigned cpu = (unsigned)(meta & 0xffff);
     uint64_t ns = tsc > boot_tsc0 ? (tsc - boot_tsc0) * 1000 / (hz / 1000000) : 0;
-    kprintf("kernel %u [%03u] %llu.%06llu: 1 cycles:\n", cpu, cpu,
+    /* perf's conventions: the command is the process (kernel for boot code
+     * and kernel-only contexts), each frame names its DSO. */
+    kprintf("%s %u [%03u] %llu.%06llu: 1 cycles:\n", (meta & META_PROCESS) ? USER_DSO : "kernel", cpu, cpu,
             (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000));
-    kprintf("\t%llx [unknown] (kernel)\n", (unsigned long long)rip);
+    kprintf("\t%llx [unknown] (%s)\n", (unsigned long long)rip, kframes > 0 ? "kernel" : USER_DSO);
     for (uint64_t i = HDR_WORDS; i < len; i++)
-        kprintf("\t%llx [unknown] (kernel)\n",
-                (unsigned long long)r->w[(t + i) % RING_WORDS]);
+        kprintf("\t%llx [unknown] (%s)\n", (unsigned long long)r->w[(t + i) % RING_WORDS],
+                i - HDR_WORDS + 1 < kframes ? "kernel" : USER_DSO);
     kprintf("\n");
     *lines += 3 + (len - HDR_WORDS);
     return len;
@@ -131,7 +210,9 @@ void prof_finish(void)
 
     if (!sampling)
         return;
-    arch_prof_timer_stop();
+    if (!on_ticks)
+        arch_prof_timer_stop();
+    __atomic_store_n(&on_ticks, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
     lab_begin(&m, "profile-begin");
     lab_str(&m, "format", "perf-script");

@@ -1,11 +1,15 @@
 /*
  * prof/profiler.h - the NMI sampling profiler (make PROFILE=1 [PROFILE_HZ=n]).
  *
- * One CPU's periodic timer (arch) broadcasts NMIs to the other CPUs and
- * samples itself; each NMI appends one sample of the interrupted kernel
- * context to its CPU's ring, taking no locks. At the end of the boot the
- * rings are printed as `perf script` text between the lab's profile-begin
- * and profile-end markers, for the lab to symbolize with kernel.elf.
+ * During the boot, one CPU's periodic timer (arch) broadcasts NMIs to the
+ * other CPUs and samples itself; once the scheduler starts, every CPU's
+ * scheduler tick samples instead (prof_ticks). Each sample goes to its
+ * CPU's ring, taking no locks: kernel frames, and user frames of the thread
+ * the CPU runs (ring 3 samples, and kernel samples taken in a syscall or
+ * interrupt from ring 3, whose user state is on the thread's kernel stack).
+ * At the end of the boot (after bootstrap) the rings are printed as
+ * `perf script` text between the lab's profile-begin and profile-end
+ * markers, for the lab to symbolize with kernel.elf and bootstrap.elf.
  *
  * Without PROFILE the entry points are empty inlines: the hooks cost nothing.
  */
@@ -17,9 +21,12 @@
 /* What the arch NMI handler saw. */
 struct prof_ctx {
     uint64_t rip, rbp, tsc;
-    uint64_t stack_lo, stack_hi;    /* the interrupted kernel stack */
+    uint64_t stack_lo, stack_hi;    /* the CPU's own kernel stack */
+    uint64_t tstack_lo, tstack_hi;  /* the running thread's kernel stack (0: none) */
+    uint64_t urip, urbp;            /* kernel mode on behalf of a user thread: its user state */
     unsigned cpu;
-    int user;                       /* interrupted user mode */
+    int user;                       /* interrupted user mode (rip, rbp are user addresses) */
+    int has_user;                   /* urip/urbp valid */
     int idle;                       /* interrupted the idle loop */
 };
 
@@ -37,9 +44,25 @@ void prof_finish(void);
 
 /* Record one sample. NMI context: no locks, bounded time, never blocks. */
 void prof_sample(const struct prof_ctx *c);
+
+/* Stop and restart recording (the clock keeps running): what runs between
+ * is left out of the profile (the stress tests' spin loops). */
+void prof_pause(void);
+void prof_resume(void);
+
+/* Before the scheduler starts: the NMI clock stops (the LAPIC timers become
+ * the scheduler's ticks) and every CPU's scheduler tick samples from then
+ * on (arch calls prof_on_ticks()), so bootstrap's ring-3 code and the user
+ * frames under its syscalls are in the profile. */
+void prof_ticks(void);
+int prof_on_ticks(void);
 #else
 static inline void prof_start(void) {}
 static inline void prof_finish(void) {}
+static inline void prof_pause(void) {}
+static inline void prof_resume(void) {}
+static inline void prof_ticks(void) {}
+static inline int prof_on_ticks(void) { return 0; }
 static inline void prof_sample(const struct prof_ctx *c) { (void)c; }
 #endif
 

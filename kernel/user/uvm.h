@@ -63,4 +63,8 @@ void uvm_activate_kernel(void);
  * kernel tables). `as` must not be active on any CPU. */
 void uvm_destroy(struct uvm *as);
 
+/* NMI-safe: the user word at va (8-aligned) in the current address space;
+ * 0 on success, -1 when it is not mapped user memory. */
+int uvm_peek(uint64_t va, uint64_t *out);
+
 #endif

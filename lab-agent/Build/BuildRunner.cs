@@ -7,7 +7,11 @@ namespace Redox.Lab.Agent.Build;
 public sealed class BuildFailedException(string message) : Exception(message);
 
 /// <summary>The artifacts a build produced, as absolute paths.</summary>
-public sealed record BuildArtifacts(string Image, string? Elf, IReadOnlyList<string> Modules);
+public sealed record BuildArtifacts(string Image, string? Elf, IReadOnlyList<string> Modules)
+{
+    /// <summary>Other ELF files with symbols (pipeline <c>artifacts.symbols</c>), uploaded by their file names.</summary>
+    public IReadOnlyList<string> Symbols { get; init; } = [];
+}
 
 /// <summary>
 /// Runs the pipeline's build commands with <c>sh -c</c> in the checkout root, one after the other,
@@ -51,7 +55,9 @@ public sealed class BuildRunner(TimeProvider time, ILogger<BuildRunner> log)
             elf = null;
         }
 
-        return new BuildArtifacts(image, elf, modules);
+        // More symbol files (programs the kernel runs): the ones that exist; a missing one costs only names.
+        var symbols = pipeline.Build.Symbols.Select(s => Path.GetFullPath(Path.Combine(root, s))).Where(File.Exists).ToList();
+        return new BuildArtifacts(image, elf, modules) { Symbols = symbols };
     }
 
     private static string Artifact(string root, string relative, string what)

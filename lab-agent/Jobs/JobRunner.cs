@@ -78,6 +78,21 @@ public sealed class JobRunner(
                 }
             }
 
+            // (5b) The programs' symbol files (bootstrap.elf, ...), named after their files: they name user frames.
+            foreach (var symbols in artifacts.Symbols)
+            {
+                var name = Path.GetFileName(symbols).ToLowerInvariant();
+                try
+                {
+                    await server.PutArtifactAsync(job.JobId, name, symbols, ct);
+                }
+                catch (LabServerException e) when (e.Status is (int)System.Net.HttpStatusCode.RequestEntityTooLarge or (int)System.Net.HttpStatusCode.BadRequest)
+                {
+                    log.LogWarning("Job {Job}: {Name} not stored: {Error}", job.JobId, name, e.Message);
+                    console.Add(new ConsoleLine(-1, time.GetUtcNow(), $"lab: {name} not stored, its profile frames stay unnamed: {e.Message}"));
+                }
+            }
+
             // (6) Boots, one after the other on the same machine. Each boot powers the machine on, reads and
             //     uploads its console, and powers it off on every path out (the machine never outlives its
             //     boot). The console is flushed before the boot report, whose line indexes point into it;

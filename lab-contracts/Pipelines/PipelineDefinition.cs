@@ -29,7 +29,15 @@ public sealed record BuildSpec(
     string Image,
     string? Elf,
     IReadOnlyList<string> Modules,
-    TimeSpan Timeout);
+    TimeSpan Timeout)
+{
+    /// <summary>
+    /// More ELF files with symbols (<c>artifacts.symbols</c>): the programs the kernel runs, e.g. bootstrap. Each is
+    /// uploaded as an artifact named after its file (<c>bootstrap.elf</c>) and names the profile frames of the DSO of
+    /// that name (<c>bootstrap</c>), as <c>elf</c> names the kernel's.
+    /// </summary>
+    public IReadOnlyList<string> Symbols { get; init; } = [];
+}
 
 /// <summary>How to boot.</summary>
 /// <param name="Count">Boots per job.</param>

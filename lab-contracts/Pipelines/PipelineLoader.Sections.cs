@@ -23,14 +23,17 @@ public static partial class PipelineLoader
             throw build.Get("commands") is { } node ? build.Fail(node, "commands", "needs at least one command") : build.Missing("commands");
         }
 
-        var artifacts = build.Map("artifacts", "image", "elf", "modules") ?? throw build.Missing("artifacts");
+        var artifacts = build.Map("artifacts", "image", "elf", "modules", "symbols") ?? throw build.Missing("artifacts");
         return new BuildSpec(
             commands,
             ReadEnv(build),
             artifacts.RequiredText("image"),
             artifacts.Text("elf"),
             artifacts.TextList("modules"),
-            Duration(build, "timeout", DefaultBuildTimeout));
+            Duration(build, "timeout", DefaultBuildTimeout))
+        {
+            Symbols = artifacts.TextList("symbols"),
+        };
     }
 
     private static BootSpec ReadBoot(YamlMap? boot)

@@ -35,7 +35,8 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, TimePr
             ON CONFLICT (job_id, name) DO UPDATE
             SET size = excluded.size, sha256 = excluded.sha256, content = excluded.content, created_at = excluded.created_at
             """, ct);
-        if (name == KernelSymbols.ArtifactName) await profiles.RefoldJobAsync(jobId, ct);
+        // Any ELF names profile frames (kernel.elf the kernel's, bootstrap.elf bootstrap's): fold again.
+        if (name.EndsWith(".elf", StringComparison.Ordinal)) await profiles.RefoldJobAsync(jobId, ct);
         await tx.CommitAsync(ct);
         return (JobCallStatus.Ok, new ArtifactInfo(name, content.Length, sha, now), null);
     }

@@ -44,6 +44,9 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.ToTable("runs");
             e.HasOne(r => r.Repository).WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(r => r.CreatedAt);
+            // The dashboard: a branch's runs over commits (charts), the newest run per repository and branch (overview).
+            e.HasIndex(r => new { r.PipelinePath, r.Branch, r.CreatedAt });
+            e.HasIndex(r => new { r.RepositoryId, r.Branch, r.CreatedAt });
             e.Property(r => r.Commit).HasMaxLength(64);
             e.Property(r => r.Kind).HasMaxLength(16).HasDefaultValue(RunKinds.Push);
             e.HasOne<RunRow>().WithMany().HasForeignKey(r => r.ParentRunId).OnDelete(DeleteBehavior.Cascade);
@@ -62,6 +65,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             // CreateJobsForRunJob and JobRetries rely on this to be idempotent (INSERT ... ON CONFLICT DO NOTHING).
             e.HasIndex(j => new { j.RunId, j.Variant, j.MachineId, j.Attempt }).IsUnique();
             e.HasIndex(j => new { j.State, j.CreatedAt });
+            // The dashboard's machines page: each machine's latest jobs.
+            e.HasIndex(j => new { j.MachineId, j.CreatedAt });
         });
 
         modelBuilder.Entity<AgentRow>(e =>

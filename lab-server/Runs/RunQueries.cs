@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Redox.Lab.Contracts.Api;
-using Redox.Lab.Dashboard;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Findings;
 using Redox.Lab.Server.Profiles;
@@ -8,8 +7,8 @@ using Redox.Lab.Server.Symbols;
 
 namespace Redox.Lab.Server.Runs;
 
-/// <summary>The read side shared by the API and the dashboard.</summary>
-public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashboardData
+/// <summary>The read side of the API (the dashboard's run page builds on <see cref="GetRunAsync"/>).</summary>
+public sealed class RunQueries(LabDbContext db, KernelSymbols symbols)
 {
     /// <summary>Functions listed per profile, by self and by total samples.</summary>
     public const int TopFunctions = 15;
@@ -58,7 +57,7 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             views.Add(ToView(job, symbolizer, profiles));
         }
         return new RunView(run.Id, run.Repository.Url, run.Branch, run.Commit, run.PipelinePath,
-            run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail);
+            run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail, run.Kind, run.BaselineCommit, run.BaselineReason);
     }
 
     public async Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct)
@@ -70,43 +69,6 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols) : IDashbo
             .Take(limit)
             .Select(l => new ConsoleLine(l.Boot, l.HostTime, l.Text))
             .ToListAsync(ct);
-    }
-
-    public async Task<IReadOnlyList<BootTimePoint>> GetBootTimesAsync(string pipeline, int runs, CancellationToken ct)
-    {
-        var recent = await db.Runs.AsNoTracking()
-            .Where(r => r.PipelinePath == pipeline)
-            .OrderByDescending(r => r.CreatedAt)
-            .Take(runs)
-            .Select(r => new { r.Id, r.Commit, r.CreatedAt })
-            .ToListAsync(ct);
-        var ids = recent.Select(r => r.Id).ToList();
-
-        var boots = await db.Jobs.AsNoTracking()
-            .Where(j => ids.Contains(j.RunId))
-            .SelectMany(j => j.Boots.Where(b => b.Outcome == Outcome.Passed), (j, b) => new { j.RunId, Agent = j.Machine.Agent.Name, Machine = j.Machine.Name, j.Variant, BootId = b.Id })
-            .ToListAsync(ct);
-        var bootIds = boots.Select(b => b.BootId).ToList();
-        // Per boot, its last stage (highest ordinal): the time the kernel took to get where it was going.
-        var lastStages = (await db.BootStages.AsNoTracking()
-                .Where(s => bootIds.Contains(s.BootId))
-                .Select(s => new { s.BootId, s.Ordinal, s.HostNs, s.KernelNs })
-                .ToListAsync(ct))
-            .GroupBy(s => s.BootId)
-            .ToDictionary(g => g.Key, g => g.MaxBy(s => s.Ordinal)!);
-
-        var byRun = recent.ToDictionary(r => r.Id);
-        return boots
-            .Where(b => lastStages.ContainsKey(b.BootId))
-            .Select(b => new BootTimePoint(
-                b.RunId,
-                byRun[b.RunId].Commit,
-                byRun[b.RunId].CreatedAt,
-                b.Variant == "default" ? $"{b.Agent}/{b.Machine}" : $"{b.Agent}/{b.Machine} ({b.Variant})",
-                lastStages[b.BootId].HostNs / 1e6,
-                lastStages[b.BootId].KernelNs / 1e6))
-            .OrderBy(p => p.RunCreatedAt)
-            .ToList();
     }
 
     private static JobView ToView(JobRow j, Symbolizer? symbolizer, Dictionary<Guid, ProfileSummary> profiles) => new(

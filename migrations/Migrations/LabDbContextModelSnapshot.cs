@@ -451,8 +451,8 @@ namespace Redox.Lab.Migrations.Migrations
                     b.HasIndex("AgentId")
                         .HasDatabaseName("ix_jobs_agent_id");
 
-                    b.HasIndex("MachineId")
-                        .HasDatabaseName("ix_jobs_machine_id");
+                    b.HasIndex("MachineId", "CreatedAt")
+                        .HasDatabaseName("ix_jobs_machine_id_created_at");
 
                     b.HasIndex("State", "CreatedAt")
                         .HasDatabaseName("ix_jobs_state_created_at");
@@ -713,6 +713,12 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("ParentRunId")
                         .HasDatabaseName("ix_runs_parent_run_id");
+
+                    b.HasIndex("PipelinePath", "Branch", "CreatedAt")
+                        .HasDatabaseName("ix_runs_pipeline_path_branch_created_at");
+
+                    b.HasIndex("RepositoryId", "Branch", "CreatedAt")
+                        .HasDatabaseName("ix_runs_repository_id_branch_created_at");
 
                     b.HasIndex("RepositoryId", "Commit", "PipelinePath")
                         .HasDatabaseName("ix_runs_repository_id_commit_pipeline_path");

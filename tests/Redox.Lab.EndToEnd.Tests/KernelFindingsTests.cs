@@ -70,7 +70,17 @@ public sealed class KernelFindingsTests(LabFixture lab)
 
             var folded = await lab.Http.GetStringAsync($"/api/jobs/{job.Id}/boots/0/profile?format=folded");
             Assert.Contains(";kmain;", folded, StringComparison.Ordinal);
+            // The profiler keeps sampling while bootstrap runs: its user frames, named from bootstrap.elf, marked _[u].
+            Assert.Contains("bootstrap;_start_[u];", folded, StringComparison.Ordinal);
         }
+
+        // The differential of the two variants' profiles: rmm's allocator on the base side only.
+        var rmm = run.Jobs.Single(j => j.Variant == "rmm");
+        var p2buddy = run.Jobs.Single(j => j.Variant == "p2buddy");
+        using var diff = System.Text.Json.JsonDocument.Parse(await lab.Http.GetStringAsync($"/api/profiles/diff?base=job:{rmm.Id}&head=job:{p2buddy.Id}&top=10000"));
+        var rmmAlloc = diff.RootElement.GetProperty("frames").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "rmm_alloc");
+        Assert.True(rmmAlloc.GetProperty("baseTotal").GetDouble() > 0);
+        Assert.Equal(0, rmmAlloc.GetProperty("headTotal").GetDouble());
     }
 
     private static FindingReport Finding(JobView job, string kind)

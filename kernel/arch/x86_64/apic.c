@@ -129,8 +129,13 @@ void lapic_eoi(void)
     wr(REG_EOI, 0);
 }
 
+/* Set while this CPU is between its two xAPIC ICR writes: an NMI must not
+ * send then (its HI write would redirect the interrupted IPI). */
+static volatile uint8_t icr_busy[256];     /* by xAPIC id: valid before percpu is */
+
 /* One ICR write, with interrupts off so that an interrupt handler on this
- * CPU cannot interleave its own ICR write between ours (xAPIC: HI then LO). */
+ * CPU cannot interleave its own ICR write between ours (xAPIC: HI then LO);
+ * NMIs check icr_busy (lapic_send_nmi_others_from_nmi). */
 static void send_icr(uint32_t dest, uint32_t low)
 {
     uint64_t flags = arch_irq_save();
@@ -138,12 +143,25 @@ static void send_icr(uint32_t dest, uint32_t low)
     if (x2apic) {
         wrmsr(MSR_X2APIC_BASE + (REG_ICR_LO >> 4), ((uint64_t)dest << 32) | low);
     } else {
+        uint32_t cpu = rd(REG_ID) >> 24;
+        icr_busy[cpu] = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         while (rd(REG_ICR_LO) & ICR_PENDING)
             cpu_pause();
         wr(REG_ICR_HI, dest << 24);
         wr(REG_ICR_LO, low);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        icr_busy[cpu] = 0;
     }
     arch_irq_restore(flags);
+}
+
+int lapic_send_nmi_others_from_nmi(void)
+{
+    if (!x2apic && icr_busy[rd(REG_ID) >> 24])
+        return -1;
+    send_icr(0, ICR_OTHERS | ICR_ASSERT | ICR_NMI);
+    return 0;
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)

@@ -31,6 +31,9 @@ void lapic_eoi(void);
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_ipi_others(uint8_t vector);
 void lapic_send_nmi_others(void);
+/* The same from an NMI handler: -1 (nothing sent) when the NMI interrupted
+ * this CPU between the two writes of another ICR command. */
+int lapic_send_nmi_others_from_nmi(void);
 
 /* The INIT-SIPI-SIPI sequence's two IPIs (SDM vol. 3, 9.4.4.1). */
 void lapic_send_init(uint32_t apic_id);

@@ -10,7 +10,10 @@
  */
 #include "arch/arch.h"
 #include "arch/x86_64/gdt_user.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "mm/frame.h"
+#include "sched/sched.h"
 #include "lib/string.h"
 #include "user/process.h"
 
@@ -39,5 +42,14 @@ uint64_t arch_context_init(uint64_t kstack_top, const struct user_start *s)
 
 void arch_set_kstack(uint64_t top)
 {
+    struct percpu *p = this_cpu();
+
     gdt_user_set_kstack(top);
+    /* For the profiler's NMI: the thread's block is THREAD_BLOCK_ORDER pages
+     * ending at top (its struct thread at the bottom is below every frame). */
+    p->kstack_hi = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    p->kstack_lo = top - (PAGE_SIZE << THREAD_BLOCK_ORDER);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    p->kstack_hi = top;
 }

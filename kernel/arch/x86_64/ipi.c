@@ -33,8 +33,16 @@ void ipi_init(void)
     trap_set_gate(NMI_VECTOR, (uint64_t)ipi_entry_nmi, IST_NMI);
 }
 
+#ifdef PROFILE
+static void sample(const struct trap_frame *f);
+#endif
+
 void ipi_tick_handler(struct trap_frame *f)
 {
+#ifdef PROFILE
+    if (prof_on_ticks())
+        sample(f);
+#endif
     this_cpu()->idle = 0;
     this_cpu()->irqs++;
     lapic_eoi();
@@ -68,6 +76,22 @@ static void sample(const struct trap_frame *f)
         .stack_lo = p->stack_lo, .stack_hi = p->stack_hi,
         .cpu = p->cpu, .user = (f->cs & 3) != 0, .idle = p->idle,
     };
+    uint64_t hi = p->kstack_hi, lo = p->kstack_lo;
+
+    /* A thread's kernel stack holds its user state at the top (syscall entry,
+     * interrupts from ring 3); a kernel sample on that stack continues there. */
+    if (hi && lo < hi) {
+        c.tstack_lo = lo;
+        c.tstack_hi = hi;
+        if (!c.user && f->rbp >= lo && f->rbp < hi) {
+            const struct trap_frame *u = (const struct trap_frame *)(hi - sizeof *u);
+            if ((u->cs & 3) == 3) {
+                c.has_user = 1;
+                c.urip = u->rip;
+                c.urbp = u->rbp;
+            }
+        }
+    }
     prof_sample(&c);
 }
 #endif
@@ -147,8 +171,12 @@ static void pit_clock_ack(void)
 void ipi_nmi_handler(struct trap_frame *f)
 {
 #ifdef PROFILE
-    if (pit_clock)
+    /* The PIT's NMI arrives on the BSP's LINT0; the BSP passes it on. */
+    if (pit_clock && this_cpu()->cpu == 0) {
         pit_clock_ack();
+        if (arch_cpu_count() > 1)
+            (void)lapic_send_nmi_others_from_nmi();   /* skipped: the APs miss one tick */
+    }
     sample(f);
 #else
     trap_handler(f);                    /* fatal: vector 2 is in the frame */
@@ -186,7 +214,8 @@ void arch_nap_us(unsigned us)
     p->idle = 0;
 }
 
-/* CPU PROFILE_CPU's LAPIC timer; with one CPU, the PIT clock above. */
+/* CPU PROFILE_CPU's LAPIC timer; with one CPU, the PIT clock above. Both
+ * stop when the scheduler starts (prof_ticks): its ticks sample from then. */
 void arch_prof_timer_start(unsigned hz)
 {
 #ifdef PROFILE

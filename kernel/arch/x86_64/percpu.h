@@ -45,6 +45,7 @@ struct percpu {
     uint64_t stack_lo, stack_hi;/* this CPU's kernel stack, for backtraces */
     volatile int idle;          /* set while halted (idle loop, naps) */
     volatile uint64_t irqs;     /* interrupts taken through ipi.c */
+    uint64_t kstack_lo, kstack_hi;/* the running thread's kernel stack (0: none yet), for the profiler */
     uint64_t gdt[5] __attribute__((aligned(16)));
     struct tss64 tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));

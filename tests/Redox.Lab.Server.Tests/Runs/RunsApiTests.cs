@@ -151,7 +151,7 @@ public sealed class RunsApiTests(LabFixture lab)
         var summaries = (await client.GetFromJsonAsync<List<RunSummary>>("/api/runs?limit=1000", LabFixture.Json))!;
         Assert.Equal(detail, summaries.Single(r => r.Id == pushed.RunId).Detail);
         var page = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync($"/runs/{pushed.RunId}"));
-        Assert.Contains($"<th>Detail</th><td>{detail}</td>", page, StringComparison.Ordinal);
+        Assert.Contains($"<p class=\"reason\">{detail}</p>", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,29 @@
+using Redox.Lab.Contracts.Api;
+
+namespace Redox.Lab.Dashboard.Pages.Machines;
+
+/// <summary>Machines and agents (<c>/machines</c>). Implemented by lab-server's <c>Dashboard/MachinesQuery</c>.</summary>
+public interface IMachinesQuery
+{
+    Task<MachinesModel> GetAsync(CancellationToken ct);
+}
+
+/// <summary>What a machine is doing: <c>busy</c> (a job is running on it), <c>idle</c> (its agent polls), <c>offline</c> (its agent is silent), <c>retired</c> (no longer offered).</summary>
+public static class MachineStates
+{
+    public const string Busy = "busy", Idle = "idle", Offline = "offline", Retired = "retired";
+}
+
+/// <summary>A job on a machine, for "current" and "recent".</summary>
+public sealed record MachineJob(Guid JobId, Guid RunId, string Commit, string? Branch, string Variant, Outcome Outcome, string? Detail, DateTimeOffset CreatedAt, DateTimeOffset? EndedAt);
+
+public sealed record MachineItem(
+    Guid Id, string Agent, string Name, string Driver, IReadOnlyList<string> Tags, int Cpus, int MemoryMiB,
+    string State, DateTimeOffset AgentLastSeen, MachineJob? Current, IReadOnlyList<MachineJob> Recent)
+{
+    public string FullName => $"{Agent}/{Name}";
+}
+
+public sealed record AgentItem(Guid Id, string Name, string? Version, DateTimeOffset CreatedAt, DateTimeOffset LastSeen, bool Online, int Machines);
+
+public sealed record MachinesModel(IReadOnlyList<AgentItem> Agents, IReadOnlyList<MachineItem> Machines);

@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
+
+namespace Redox.Lab.Server.Dashboard;
+
+/// <summary>What several dashboard queries share.</summary>
+internal static class DashboardOutcomes
+{
+    /// <summary>The outcomes that are the kernel's fault: what "failed" means in a filter or on the overview.</summary>
+    public static readonly Outcome[] KernelFailures = Enum.GetValues<Outcome>().Where(o => o.Kind() == OutcomeKind.Kernel).ToArray();
+
+    /// <summary><c>agent/machine</c> into its parts (a machine name has no slash; an agent name might).</summary>
+    public static (string Agent, string Machine) SplitMachine(string name)
+    {
+        var slash = name.LastIndexOf('/');
+        return slash < 0 ? ("", name) : (name[..slash], name[(slash + 1)..]);
+    }
+
+    public static async Task<List<string>> MachineNamesAsync(LabDbContext db, CancellationToken ct) =>
+        await db.Machines.AsNoTracking()
+            .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
+            .Select(m => m.Agent.Name + "/" + m.Name)
+            .ToListAsync(ct);
+}
