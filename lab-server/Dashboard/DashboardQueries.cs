@@ -2,6 +2,7 @@ using Redox.Lab.Dashboard.Pages.Charts;
 using Redox.Lab.Dashboard.Pages.Console;
 using Redox.Lab.Dashboard.Pages.Machines;
 using Redox.Lab.Dashboard.Pages.Overview;
+using Redox.Lab.Dashboard.Pages.Profiles;
 using Redox.Lab.Dashboard.Pages.Run;
 using Redox.Lab.Dashboard.Pages.Runs;
 
@@ -21,6 +22,7 @@ public static class DashboardQueries
         services.AddScoped<IConsoleQuery, ConsoleQuery>();
         services.AddScoped<IBootTimeQuery, BootTimeQuery>();
         services.AddScoped<IMetricQuery, MetricQuery>();
+        services.AddScoped<IProfileViewQuery, ProfileViewQuery>();
         return services;
     }
 }
