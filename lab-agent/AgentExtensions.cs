@@ -1,11 +1,15 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Polly;
+using Redox.Lab.Agent.Boot;
 using Redox.Lab.Agent.Build;
 using Redox.Lab.Agent.Enrolment;
 using Redox.Lab.Agent.Jobs;
 using Redox.Lab.Agent.Machines;
+using Redox.Lab.Agent.Machines.Health;
+using Redox.Lab.Agent.Machines.Pc;
 using Redox.Lab.Agent.Machines.Qemu;
+using Redox.Lab.Agent.Machines.Resilience;
 using Redox.Lab.Agent.Server;
 
 namespace Redox.Lab.Agent;
@@ -33,13 +37,50 @@ public static class AgentExtensions
         services.AddSingleton<AgentCredentials>();
 
         services.AddSingleton<IMachineDriver, QemuDriver>();
-        services.AddSingleton(sp => new MachinePool(sp.GetRequiredService<IOptions<AgentOptions>>(), sp.GetServices<IMachineDriver>()));
+        services.AddBench(configuration);
+        services.AddSingleton(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>();
+            var bench = sp.GetRequiredService<PcBench>();
+            var factory = sp.GetRequiredService<PcFactory>();
+            var simulated = agent.Value.Machines.Count > 0 || bench.Machines.Count == 0
+                ? MachinePool.Create(agent.Value, sp.GetServices<IMachineDriver>())
+                : [];
+            return new MachinePool([.. simulated, .. bench.Machines.Select(factory.Create)]);
+        });
 
         services.AddSingleton<GitCheckout>();
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<BootRunner>();
         services.AddSingleton<JobRunner>();
+        services.AddOptions<HealthCheckOptions>().Bind(configuration.GetSection(HealthCheckOptions.Section));
+        services.AddSingleton<HealthChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthChecker>());
         services.AddHostedService<AgentWorker>();
+        return services;
+    }
+
+    /// <summary>
+    /// Real PCs: the machines file (loaded and validated here, so a wrong file stops the agent at start
+    /// with the machine and field named), the machine pipelines, and, when there are PCs, the network
+    /// boot services (HTTP, TFTP, proxyDHCP).
+    /// </summary>
+    public static IServiceCollection AddBench(this IServiceCollection services, IConfiguration configuration, MachinePipelineSettings? settings = null)
+    {
+        var file = configuration.GetSection(AgentOptions.Section)["MachinesFile"];
+        var bench = new PcBench(string.IsNullOrWhiteSpace(file) ? [] : MachinesFile.Load(file));
+        services.AddSingleton(bench);
+        services.AddOptions<BootOptions>().Bind(configuration.GetSection(BootOptions.Section));
+        services.AddSingleton<BootDeliveries>();
+        services.AddSingleton<BootFirmware>();
+        services.AddSingleton<BootHttpServer>();
+        services.AddSingleton<BootNetwork>();
+        services.AddSingleton<PcFactory>();
+        services.AddHttpClient(PcFactory.PduHttpClient);
+        services.AddMachinePipelines(settings ?? new MachinePipelineSettings(),
+            (sp, machine) => sp.GetRequiredService<PcBench>().Find(machine)?.Boot.Attempts ?? 1);
+        if (bench.Machines.Count > 0)
+            services.AddHostedService(sp => sp.GetRequiredService<BootNetwork>());
         return services;
     }
 

@@ -26,7 +26,10 @@ public sealed class AgentOptions
     /// <summary>Keep <c>StateDir/work/&lt;job&gt;</c> after a job, for debugging the lab.</summary>
     public bool KeepWorkDirs { get; set; }
 
-    /// <summary>The machines this agent boots kernels on; empty means one QEMU machine, <c>qemu-0</c>.</summary>
+    /// <summary>The bench of real PCs: a YAML file (Machines/MACHINES.md), validated at start. Relative to the working directory.</summary>
+    public string? MachinesFile { get; set; }
+
+    /// <summary>The machines this agent boots kernels on; empty means one QEMU machine, <c>qemu-0</c> (none when a machines file is given).</summary>
     public List<MachineOptions> Machines { get; set; } = [];
 
     public Uri ServerUri => new(Server.EndsWith('/') ? Server : Server + "/", UriKind.Absolute);

@@ -9,6 +9,11 @@ public static class RunPrinter
     public static void Print(RunView run, TextWriter o)
     {
         o.WriteLine($"run {run.Id}  commit {run.Commit[..Math.Min(12, run.Commit.Length)]}  {run.Branch}  outcome: {run.Outcome.ToName()}");
+        if (run.BaselineReason is not null)
+        {
+            o.WriteLine($"  baseline: {(run.BaselineCommit is { } b ? b[..Math.Min(12, b.Length)] + " (" + run.BaselineReason + ")" : run.BaselineReason)}");
+        }
+
         foreach (var job in run.Jobs)
         {
             o.WriteLine($"  job {job.Id}  machine {job.Machine}  variant {job.Variant}{(job.Attempt > 1 ? $"  attempt {job.Attempt}" : "")}  outcome: {job.Outcome.ToName()}{Suffix(job.Detail)}");

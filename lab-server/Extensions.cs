@@ -83,6 +83,7 @@ public static class Extensions
         services.AddScoped<ProfileStore>();
         services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
+        services.AddScoped<Machines.MachineHealthService>();
         services.AddDashboard();
         services.AddDashboardQueries();
         services.AddScoped<JobClaims>();

@@ -3,6 +3,7 @@ using Redox.Lab.Server;
 using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
 using Redox.Lab.Server.Findings;
+using Redox.Lab.Server.Machines;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 using Redox.Lab.Server.Verdicts;
@@ -20,6 +21,7 @@ app.MapArtifactsApi();
 app.MapProfilesApi();
 app.MapVerdictsApi();
 app.MapBugsApi();
+app.MapMachinesApi();
 app.MapDashboard();
 app.MapHangfire();
 

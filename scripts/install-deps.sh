@@ -26,6 +26,19 @@ have mformat || need+=(mtools)
 have cpio || need+=(cpio)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)   # static: the initramfs has no libraries
+# Issue 13: real PCs. iPXE for PXE firmware (and QEMU's NIC ROMs), GRUB's EFI modules, dnsmasq for
+# proxyDHCP, and the real peers of the tests: ser2net, ipmitool with OpenIPMI's ipmi_sim, pdudaemon,
+# socat (the serial "cable" between a QEMU PC and ser2net), util-linux's script (a pty for ipmitool's SoL).
+[ -f /usr/lib/ipxe/undionly.kpxe ] || need+=(ipxe)
+[ -d /usr/lib/ipxe/qemu ] || need+=(ipxe-qemu)
+have dnsmasq || need+=(dnsmasq-base)
+have ser2net || need+=(ser2net)
+have ipmitool || need+=(ipmitool)
+have ipmi_sim || need+=(openipmi)
+have pdudaemon || need+=(pdudaemon)
+have socat || need+=(socat)
+have script || need+=(bsdutils)
+have ip || need+=(iproute2)
 # PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 

@@ -11,6 +11,10 @@
 #   bench/verdict/run.sh
 #   BOOTS=30 CPUS=2 TRIALS=5000 bench/verdict/run.sh
 #   SAMPLES=/tmp/samples.txt bench/verdict/run.sh     # reuse samples collected before
+#   COLLECT_ONLY=1 OUT=/tmp/v bench/verdict/run.sh     # boot and collect only (samples in $OUT/samples.txt)
+#   ICOUNT=1 bench/verdict/run.sh                      # QEMU -icount: the TSC counts guest instructions, not host time
+# Under plain TCG the TSC is host time, so on a loaded host the cycle counts carry the host's load;
+# with ICOUNT=1 they follow the guest's instructions (the lab's icount machines, see the end-to-end test).
 # TSC cycles under QEMU TCG are host time: compare rows of one run, not with hardware numbers.
 set -euo pipefail
 
@@ -34,7 +38,8 @@ if [ -z "${SAMPLES:-}" ]; then
         rc=0
         timeout 300 "$QEMU" -kernel "$BUILD/kernel.bin" -initrd "$BUILD/initfs.img" \
             -serial stdio -display none -monitor none -no-reboot \
-            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m 256M -smp "$CPUS" >"$log" 2>&1 || rc=$?
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m 256M -smp "$CPUS" \
+            ${ICOUNT:+-icount shift=0,sleep=off} >"$log" 2>&1 || rc=$?
         # isa-debug-exit: QEMU status 1 = pass.
         [ "$rc" -eq 1 ] || { echo "boot $i did not pass (qemu status $rc): $log" >&2; exit 1; }
         python3 "$CHECK" "$log" --expect-end pass >/dev/null || { echo "marker check failed: $log" >&2; exit 1; }
@@ -48,6 +53,7 @@ if [ -z "${SAMPLES:-}" ]; then
     done
 fi
 
+[ -z "${COLLECT_ONLY:-}" ] || { echo "samples: $SAMPLES"; exit 0; }
 dotnet build -v q -nologo "$ROOT/bench/verdict" >/dev/null
 echo "samples: $SAMPLES ($(wc -l < "$SAMPLES") values)"
 dotnet "$ROOT/bench/verdict/bin/Debug/net10.0/Redox.Lab.Bench.Verdict.dll" "$SAMPLES" "$TRIALS"

@@ -9,7 +9,6 @@
   const grid = dark ? "#28303a" : "#e8ebef";
   const muted = dark ? "#8d98a6" : "#667085";
   const palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-  const alpha = (hex, a) => hex + Math.round(a * 255).toString(16).padStart(2, "0");
   const fmt = (v) => v == null ? "—" : v === 0 ? "0" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3);
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
 
@@ -29,7 +28,8 @@
       for (let s = cums.length - 1; s >= 0; s--) {
         data.push(cums[s]);
         const c = palette[s % palette.length];
-        series.push({ label: d.stages[s], stroke: alpha(c, 0.95), fill: alpha(c, dark ? 0.7 : 0.6), width: 1, points: { show: false }, paths: bars });
+        // Opaque: the bars overlap, and translucent fills would blend into colours no stage has.
+        series.push({ label: d.stages[s], stroke: c, fill: c, width: 0, points: { show: false }, paths: bars });
       }
     }
     const maxIdx = data.push(d.max) - 1;

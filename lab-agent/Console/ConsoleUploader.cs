@@ -16,7 +16,7 @@ namespace Redox.Lab.Agent.Console;
 /// duplicates nothing, and nothing is dropped on a network error: the pump keeps the lines and tries
 /// again. A reference-kernel boot prints a few hundred lines; even 10^5 lines are a few MB.
 /// </remarks>
-public sealed class ConsoleUploader : IAsyncDisposable
+public sealed class ConsoleUploader : IConsoleSink, IAsyncDisposable
 {
     public const int MaxBatchLines = 500;
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(200);

@@ -26,9 +26,21 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
         MachineRequirements requirements,
         BootMedia media,
         IMachine machine,
-        ConsoleUploader console,
+        IConsoleSink console,
         CancellationToken cancellationToken)
     {
+        // What the lab does for this boot (retries, breaker changes, console gaps) goes into the job's
+        // console as "lab:" lines, beside the kernel's output but not judged as it.
+        void LabEvent(string message) => console.Add(new ConsoleLine(index, time.GetUtcNow(), $"lab: {message}"));
+        var events = machine as ILabEventSource;
+        if (events is not null)
+            events.LabEvent += LabEvent;
+        using var unsubscribe = new ActionOnDispose(() =>
+        {
+            if (events is not null)
+                events.LabEvent -= LabEvent;
+        });
+
         // Power-on first: starting the machine (QEMU's start and QMP hand-shake, a PC's power switch) is the
         // lab's time, bounded by the driver and the job timeout; the boot's clocks start when it is on.
         IMachineSession session;
@@ -124,6 +136,11 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
             log.LogInformation("{Machine}: boot {Index} {Outcome}: {Detail}", machine.Info.Name, index, report.Outcome.ToName(), report.Detail);
             return report;
         }
+    }
+
+    private sealed class ActionOnDispose(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     private static void CancelAfter(CancellationTokenSource cts, TimeSpan delay)

@@ -20,7 +20,8 @@ public sealed class JobRunner(
     BootRunner boots,
     IOptions<AgentOptions> options,
     TimeProvider time,
-    ILogger<JobRunner> log)
+    ILogger<JobRunner> log,
+    Machines.Health.HealthChecker? health = null)
 {
     /// <summary>How long the final console flush and completion may take when the agent is not stopping.</summary>
     public static readonly TimeSpan FinalReportTimeout = TimeSpan.FromMinutes(2);
@@ -136,6 +137,16 @@ public sealed class JobRunner(
         {
             log.LogError(e, "Job {Job}: lab failure during {Phase}", job.JobId, phase);
             completion = new JobCompletion(Outcome.InfraError, $"{phase}: {e.Message}");
+        }
+
+        // (6b) Health. A lab failure while booting makes the machine's health unknown, before the completion: the
+        //      server then retries the job on a machine that takes jobs, and this one waits for a health check
+        //      (when health checks are configured; without them it keeps taking jobs).
+        if (completion.Outcome == Outcome.InfraError && phase.StartsWith("boot", StringComparison.Ordinal) && !stopping.IsCancellationRequested && health is not null)
+        {
+            health.Request(machine.Info.Name);
+            using var report = new CancellationTokenSource(FinalReportTimeout, time);
+            await health.ReportAsync(machine.Info.Name, new MachineHealthReport(MachineHealth.Unknown, $"infrastructure failure in job {job.JobId}: {completion.Detail}", RequestCheck: health.Enabled), report.Token);
         }
 
         // (7) Complete. Runs whatever happened above, with its own deadline (a short grace when the agent

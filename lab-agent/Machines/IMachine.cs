@@ -42,7 +42,11 @@ public interface IMachineSession : IAsyncDisposable
 /// <param name="Modules">Multiboot modules in order (initfs); for a Linux bzImage the first is the initrd.</param>
 /// <param name="Cmdline">The kernel command line.</param>
 /// <param name="Method">How the machine starts <paramref name="Image"/>.</param>
-public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline, BootMethod Method = BootMethod.Kernel);
+public sealed record BootMedia(string Image, IReadOnlyList<string> Modules, string Cmdline, BootMethod Method = BootMethod.Kernel)
+{
+    /// <summary><see cref="Image"/> is a whole bootable disk image (PCs: iPXE <c>sanboot</c> over HTTP), not a kernel.</summary>
+    public bool IsDiskImage => Method != BootMethod.Kernel;
+}
 
 /// <summary>How a machine stopped by itself.</summary>
 /// <param name="Code">A driver-specific exit code (QEMU: the process status), when there is one.</param>

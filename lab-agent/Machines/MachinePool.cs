@@ -27,6 +27,8 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
 
     public IReadOnlyList<MachineInfo> Infos => [.. _machines.Values.Select(m => m.Machine.Info)];
 
+    public IReadOnlyList<IMachine> All => [.. _machines.Values.Select(m => m.Machine)];
+
     public IMachine? Find(string name) => _machines.TryGetValue(name, out var m) ? m.Machine : null;
 
     /// <summary>Waits until some machine is idle and holds that capacity; dispose the result to give it back.</summary>
@@ -56,6 +58,10 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
 
     /// <summary>For containers disposed synchronously; the host disposes asynchronously.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>The simulated machines of <c>Agent:Machines</c>, each made by its driver.</summary>
+    public static IReadOnlyList<IMachine> Create(AgentOptions options, IEnumerable<IMachineDriver> drivers) =>
+        [.. Create(options, drivers.ToDictionary(d => d.Kind, StringComparer.OrdinalIgnoreCase))];
 
     private static IEnumerable<IMachine> Create(AgentOptions options, Dictionary<string, IMachineDriver> drivers)
     {

@@ -83,6 +83,21 @@ public sealed class LabServerClient(
         await EnsureSuccessAsync(response, cancellationToken);
     }
 
+    /// <summary>Reports a machine's health as the agent saw it (Machines/Health/README.md).</summary>
+    public async Task ReportHealthAsync(string machine, MachineHealthReport report, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(ServerPipelines.Server, () => Json(HttpMethod.Post, $"api/agent/machines/{Uri.EscapeDataString(machine)}/health", report), cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+    }
+
+    /// <summary>The agent's machines the server wants a health check of (on demand, or after an infrastructure failure).</summary>
+    public async Task<IReadOnlyList<string>> HealthChecksDueAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(ServerPipelines.Server, () => new HttpRequestMessage(HttpMethod.Get, "api/agent/machines/health-checks"), cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<HealthChecksDue>(ServerJson.Options, cancellationToken))?.Machines ?? [];
+    }
+
     internal static HttpRequestMessage Json<T>(HttpMethod method, string path, T body) =>
         new(method, path) { Content = JsonContent.Create(body, options: ServerJson.Options) };
 

@@ -10,12 +10,18 @@ public sealed record RunSummary(
     string? Detail = null);
 
 /// <summary>One run with its jobs and boots.</summary>
-/// <remarks><c>Detail</c> says why a run ended without jobs (e.g. <c>no machine has tags [x86_64, smp]</c>); null otherwise.</remarks>
+/// <remarks><c>Detail</c> says why a run ended without jobs (e.g. <c>no machine has tags [x86_64, smp]</c>); null otherwise.
+/// <c>Kind</c> is <c>push</c>, or why the lab scheduled the run itself (<c>baseline</c>, <c>extra</c>, <c>bisect</c>,
+/// <c>calibration</c>); <c>BaselineCommit</c> and <c>BaselineReason</c> say what the run is judged against once the
+/// judge has looked at it (verdicts: <c>GET /api/runs/{id}/verdicts</c>).</remarks>
 public sealed record RunView(
     Guid Id, string Repository, string? Branch, string Commit, string Pipeline,
     Outcome Outcome, DateTimeOffset CreatedAt, DateTimeOffset? EndedAt,
     IReadOnlyList<JobView> Jobs,
-    string? Detail = null);
+    string? Detail = null,
+    string Kind = "push",
+    string? BaselineCommit = null,
+    string? BaselineReason = null);
 
 /// <summary>A job: one attempt at one variant on one machine.</summary>
 /// <remarks>

@@ -5,6 +5,7 @@ using Redox.Lab.Dashboard.Pages.Overview;
 using Redox.Lab.Dashboard.Pages.Profiles;
 using Redox.Lab.Dashboard.Pages.Run;
 using Redox.Lab.Dashboard.Pages.Runs;
+using Redox.Lab.Dashboard.Pages.Verdicts;
 
 namespace Redox.Lab.Server.Dashboard;
 
@@ -22,6 +23,7 @@ public static class DashboardQueries
         services.AddScoped<IConsoleQuery, ConsoleQuery>();
         services.AddScoped<IBootTimeQuery, BootTimeQuery>();
         services.AddScoped<IMetricQuery, MetricQuery>();
+        services.AddScoped<IVerdictsQuery, VerdictsQuery>();
         services.AddScoped<IProfileViewQuery, ProfileViewQuery>();
         return services;
     }

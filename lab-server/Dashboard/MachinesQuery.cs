@@ -30,7 +30,7 @@ public sealed class MachinesQuery(LabDbContext db, TimeProvider clock, IOptions<
         var rows = await db.Machines.AsNoTracking()
             .Where(m => includeRetired || m.Active)
             .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
-            .Select(m => new { m.Id, Agent = m.Agent.Name, m.Name, m.Driver, m.Tags, m.Cpus, m.MemoryMiB, m.Active, m.Agent.LastSeen })
+            .Select(m => new { m.Id, Agent = m.Agent.Name, m.Name, m.Driver, m.Tags, m.Cpus, m.MemoryMiB, m.Active, m.Agent.LastSeen, m.Health, m.HealthReason, m.HealthCheckRequested, m.Drifted })
             .ToListAsync(ct);
         var ids = rows.Select(m => m.Id).ToList();
 
@@ -42,10 +42,17 @@ public sealed class MachinesQuery(LabDbContext db, TimeProvider clock, IOptions<
 
         // The last jobs of each machine: one small indexed query per machine (a handful of machines).
         var recentJobs = new Dictionary<Guid, List<MachineJob>>();
+        var health = new Dictionary<Guid, List<HealthEvent>>();
         if (recent > 0)
         {
             foreach (var id in ids)
             {
+                health[id] = await db.MachineHealthEvents.AsNoTracking()
+                    .Where(e => e.MachineId == id)
+                    .OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
+                    .Take(recent)
+                    .Select(e => new HealthEvent(e.At, e.Health, e.Reason, e.Source))
+                    .ToListAsync(ct);
                 recentJobs[id] = await db.Jobs.AsNoTracking()
                     .Where(j => j.MachineId == id)
                     .OrderByDescending(j => j.CreatedAt)
@@ -62,6 +69,7 @@ public sealed class MachinesQuery(LabDbContext db, TimeProvider clock, IOptions<
             : running.ContainsKey(m.Id) ? MachineStates.Busy
             : m.LastSeen >= online ? MachineStates.Idle
             : MachineStates.Offline,
-            m.LastSeen, running.GetValueOrDefault(m.Id), recentJobs.GetValueOrDefault(m.Id) ?? [])).ToList();
+            m.LastSeen, running.GetValueOrDefault(m.Id), recentJobs.GetValueOrDefault(m.Id) ?? [],
+            m.Health, m.HealthReason, m.HealthCheckRequested, m.Drifted, health.GetValueOrDefault(m.Id) ?? [])).ToList();
     }
 }

@@ -7,8 +7,8 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Server.Dashboard;
 
 /// <summary>
-/// The overview: newest run per repository and branch (<c>DISTINCT ON</c> over the index
-/// <c>runs (repository_id, branch, created_at)</c>), machines, the queue, recent failures.
+/// The overview: newest run per repository and branch (<c>DISTINCT ON</c> over the newest
+/// <see cref="DashboardOutcomes.RecentRuns"/> runs), machines, the queue, recent failures.
 /// </summary>
 public sealed class OverviewQuery(LabDbContext db, MachinesQuery machines, RunsQuery runs) : IOverviewQuery
 {
@@ -16,13 +16,14 @@ public sealed class OverviewQuery(LabDbContext db, MachinesQuery machines, RunsQ
 
     public async Task<OverviewModel> GetAsync(CancellationToken ct)
     {
-        // Newest run id per (repository, branch), newest first. DISTINCT ON is PostgreSQL's way to
-        // say it; EF's GroupBy/First would rank every run with a window function.
+        // Newest run id per (repository, branch) among the recent runs, newest first. DISTINCT ON is
+        // PostgreSQL's way to say it; EF's GroupBy/First would rank every run with a window function.
         var latest = await db.Database
             .SqlQuery<Guid>($"""
                 SELECT id AS "Value" FROM (
                     SELECT DISTINCT ON (repository_id, branch) id, created_at
-                    FROM runs ORDER BY repository_id, branch, created_at DESC) t
+                    FROM (SELECT id, repository_id, branch, created_at FROM runs ORDER BY created_at DESC LIMIT {DashboardOutcomes.RecentRuns}) recent
+                    ORDER BY repository_id, branch, created_at DESC) t
                 ORDER BY created_at DESC LIMIT {Branches}
                 """)
             .ToListAsync(ct);

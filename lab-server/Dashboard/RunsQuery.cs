@@ -44,7 +44,8 @@ public sealed class RunsQuery(LabDbContext db) : IRunsQuery
         var next = ids.Count > limit ? RunsCursor.Of(items[^1].CreatedAt, items[^1].Id) : null;
 
         var repositories = await db.Repositories.AsNoTracking().OrderBy(r => r.Url).Select(r => r.Url).ToListAsync(ct);
-        var branches = await db.Runs.AsNoTracking().Where(r => r.Branch != null).Select(r => r.Branch!).Distinct().OrderBy(b => b).Take(200).ToListAsync(ct);
+        var branches = await db.Runs.AsNoTracking().OrderByDescending(r => r.CreatedAt).Take(DashboardOutcomes.RecentRuns)
+            .Where(r => r.Branch != null).Select(r => r.Branch!).Distinct().OrderBy(b => b).Take(200).ToListAsync(ct);
         var machines = await DashboardOutcomes.MachineNamesAsync(db, ct);
         return new RunsModel(items, next, repositories, branches, machines);
     }

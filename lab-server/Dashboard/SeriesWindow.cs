@@ -32,9 +32,10 @@ internal sealed class SeriesWindow
             ?? await db.Runs.AsNoTracking().OrderByDescending(r => r.CreatedAt)
                 .Select(r => new { r.PipelinePath, r.Branch }).FirstOrDefaultAsync(ct);
         if (newest is null) return null;
-        var pipelines = await db.Runs.AsNoTracking().Select(r => r.PipelinePath).Distinct().OrderBy(p => p).ToListAsync(ct);
+        var recent = db.Runs.AsNoTracking().OrderByDescending(r => r.CreatedAt).Take(DashboardOutcomes.RecentRuns);
+        var pipelines = await recent.Select(r => r.PipelinePath).Distinct().OrderBy(p => p).ToListAsync(ct);
         var pipeline = request.Pipeline ?? newest.PipelinePath;
-        var branches = await db.Runs.AsNoTracking().Where(r => r.PipelinePath == pipeline).Select(r => r.Branch).Distinct().ToListAsync(ct);
+        var branches = await recent.Where(r => r.PipelinePath == pipeline).Select(r => r.Branch).Distinct().ToListAsync(ct);
         branches = [.. branches.OrderBy(b => b is null).ThenBy(b => b, StringComparer.Ordinal)];
         var branch = request.Branch ?? (pipeline == newest.PipelinePath ? newest.Branch
             : await db.Runs.AsNoTracking().Where(r => r.PipelinePath == pipeline).OrderByDescending(r => r.CreatedAt).Select(r => r.Branch).FirstOrDefaultAsync(ct));

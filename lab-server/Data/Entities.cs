@@ -113,6 +113,16 @@ public sealed class MachineRow
     public int MemoryMiB { get; set; }
     /// <summary>False once the agent stopped listing it; kept because jobs refer to it.</summary>
     public bool Active { get; set; } = true;
+    /// <summary>LAVA's health (Contracts MachineHealth); history in <see cref="Machines.MachineHealthEventRow"/>.</summary>
+    public string Health { get; set; } = "unknown";
+    public string? HealthReason { get; set; }
+    public DateTimeOffset? HealthSince { get; set; }
+    /// <summary>A health check must pass before the machine takes jobs again.</summary>
+    public bool HealthCheckRequested { get; set; }
+    /// <summary>The fingerprint or the reference metric changed: results across the change are not comparable.</summary>
+    public bool Drifted { get; set; }
+    /// <summary>The last fingerprint reported (cpu, microcode, firmware, memory, tsc_mhz) as a JSON object (jsonb).</summary>
+    public string? Fingerprint { get; set; }
 }
 
 public sealed class BootRow

@@ -22,6 +22,7 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
     public DbSet<ConsoleLineRow> ConsoleLines => Set<ConsoleLineRow>();
     public DbSet<ProfileRow> Profiles => Set<ProfileRow>();
     public DbSet<ArtifactRow> Artifacts => Set<ArtifactRow>();
+    public DbSet<Machines.MachineHealthEventRow> MachineHealthEvents => Set<Machines.MachineHealthEventRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -83,7 +84,10 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasIndex(m => new { m.AgentId, m.Name }).IsUnique();
             e.Property(m => m.Tags).HasColumnType("text[]");
             e.Property(m => m.MemoryMiB).HasColumnName("memory_mib");
+            e.Property(m => m.Health).HasDefaultValue("unknown");
+            e.Property(m => m.Fingerprint).HasColumnType("jsonb");
         });
+        modelBuilder.ApplyConfiguration(new Machines.MachineHealthEventConfiguration());
 
         modelBuilder.Entity<BootRow>(e =>
         {

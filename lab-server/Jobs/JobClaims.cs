@@ -45,6 +45,8 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
             WHERE id = (
                 SELECT j.id FROM jobs j JOIN machines m ON m.id = j.machine_id
                 WHERE j.state = 'queued' AND m.agent_id = $1 AND m.active
+                  -- Machines/HEALTH.md: good machines, and unknown ones with no health check pending, take jobs.
+                  AND (m.health = 'good' OR (m.health = 'unknown' AND NOT m.health_check_requested))
                 ORDER BY j.created_at, j.id
                 LIMIT 1
                 FOR UPDATE OF j SKIP LOCKED)

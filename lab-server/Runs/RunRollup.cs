@@ -36,6 +36,9 @@ public sealed class RunRollup(LabDbContext db)
             .Select(j => new { j.Variant, j.MachineId, j.Attempt, j.State, j.Outcome })
             .ToListAsync(ct);
         var last = jobs.GroupBy(j => (j.Variant, j.MachineId)).Select(g => g.MaxBy(j => j.Attempt)!).ToList();
+        // An infrastructure failure retried on another machine (JobRetries) is superseded by that retry's attempt.
+        last.RemoveAll(j => j.State == JobStates.Ended && j.Outcome.Kind() == OutcomeKind.Infrastructure
+            && jobs.Any(o => o.Variant == j.Variant && o.MachineId != j.MachineId && o.Attempt > j.Attempt));
         if (last.Count == 0 || last.Any(j => j.State != JobStates.Ended)) return;
 
         var outcome = RunOutcomes.RollUp(last.Select(j => j.Outcome));

@@ -144,6 +144,8 @@ public sealed class RunJudge(
             {
                 var candidate = await samples.OfCommitAsync(run.RepositoryId, run.Commit, run.PipelinePath, p.MachineId, p.Variant, ct);
                 var baseline = await samples.OfCommitAsync(run.RepositoryId, baseCommit, run.PipelinePath, p.MachineId, p.Variant, ct);
+                // A job that built nothing or booted nothing measured nothing: no baseline boots for it.
+                if (candidate.Count == 0) continue;
                 var children = await db.Runs.AsNoTracking()
                     .Where(r => r.ParentRunId == runId && r.OnlyMachineId == p.MachineId && r.OnlyVariant == p.Variant)
                     .Select(r => new { r.Kind, r.Commit }).ToListAsync(ct);

@@ -51,7 +51,8 @@ public sealed record ShiftComparison(
         return new ShiftComparison(baseline.Count, candidate.Count, median, p, shift, low, high, 1 - alpha);
     }
 
-    internal static double Median(IReadOnlyList<double> values)
+    /// <summary>The median (the mean of the middle two for an even count).</summary>
+    public static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();
         var mid = sorted.Length / 2;

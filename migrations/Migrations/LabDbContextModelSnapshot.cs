@@ -483,10 +483,37 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("cpus");
 
+                    b.Property<bool>("Drifted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("drifted");
+
                     b.Property<string>("Driver")
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("driver");
+
+                    b.Property<string>("Fingerprint")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("unknown")
+                        .HasColumnName("health");
+
+                    b.Property<bool>("HealthCheckRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("health_check_requested");
+
+                    b.Property<string>("HealthReason")
+                        .HasColumnType("text")
+                        .HasColumnName("health_reason");
+
+                    b.Property<DateTimeOffset?>("HealthSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("health_since");
 
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("integer")
@@ -838,6 +865,51 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasDatabaseName("ix_bugs_repository_id_signature");
 
                     b.ToTable("bugs", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("health");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<double?>("ReferenceMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("reference_ms");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source");
+
+                    b.HasKey("Id")
+                        .HasName("pk_machine_health_events");
+
+                    b.HasIndex("MachineId", "At")
+                        .HasDatabaseName("ix_machine_health_events_machine_id_at");
+
+                    b.ToTable("machine_health_events", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>
@@ -1263,6 +1335,16 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_bugs_repositories_repository_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_machine_health_events_machines_machine_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Profiles.ImportedProfileRow", b =>

@@ -18,7 +18,8 @@ public sealed class AgentExtensionsTests
         var machine = Assert.Single(pool.Infos);
         Assert.Equal(("qemu-0", "qemu", 1, 256), (machine.Name, machine.Driver, machine.Cpus, machine.MemoryMiB));
         Assert.Equal(["qemu", "x86_64"], machine.Tags);
-        Assert.IsType<AgentWorker>(Assert.Single(services.GetServices<IHostedService>()));
+        // The job loop and the health checker (idle without Agent:HealthCheck:Pipeline); no network boot services without PCs.
+        Assert.Equal(["AgentWorker", "HealthChecker"], services.GetServices<IHostedService>().Select(s => s.GetType().Name).Order());
         Assert.Equal(Environment.MachineName, services.GetRequiredService<IOptions<AgentOptions>>().Value.Name);
     }
 

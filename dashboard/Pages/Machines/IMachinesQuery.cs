@@ -17,9 +17,17 @@ public static class MachineStates
 /// <summary>A job on a machine, for "current" and "recent".</summary>
 public sealed record MachineJob(Guid JobId, Guid RunId, string Commit, string? Branch, string Variant, Outcome Outcome, string? Detail, DateTimeOffset CreatedAt, DateTimeOffset? EndedAt);
 
+/// <summary>One entry of a machine's health history (lab-server/Machines/HEALTH.md).</summary>
+public sealed record HealthEvent(DateTimeOffset At, string Health, string Reason, string Source);
+
+/// <param name="Health">LAVA's health: unknown, good, looping, bad, maintenance, retired.</param>
+/// <param name="Drifted">Its fingerprint or reference metric changed: results across the change are not comparable.</param>
+/// <param name="HealthHistory">The last changes, newest first.</param>
 public sealed record MachineItem(
     Guid Id, string Agent, string Name, string Driver, IReadOnlyList<string> Tags, int Cpus, int MemoryMiB,
-    string State, DateTimeOffset AgentLastSeen, MachineJob? Current, IReadOnlyList<MachineJob> Recent)
+    string State, DateTimeOffset AgentLastSeen, MachineJob? Current, IReadOnlyList<MachineJob> Recent,
+    string Health = "unknown", string? HealthReason = null, bool HealthCheckRequested = false, bool Drifted = false,
+    IReadOnlyList<HealthEvent>? HealthHistory = null)
 {
     public string FullName => $"{Agent}/{Name}";
 }

@@ -78,17 +78,20 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
             {
                 qmp = await QmpEvents.ConnectAsync(qmpPath, QmpTimeout, () => !started.HasExited, cancellationToken);
             }
+            catch (LabInfraException) when (started.HasExited)
+            {
+                // QEMU refused the media at start ("Cannot load x86-64 image", a bad disk image): the kernel's
+                // fault, not the lab's. The session reports the exit with QEMU's stderr and no console output.
+                log.LogInformation("{Machine}: qemu pid {Pid} exited before its QMP socket answered", Info.Name, started.Id);
+                qmp = QmpEvents.None();
+            }
             catch (Exception e) when (e is LabInfraException or OperationCanceledException)
             {
                 KillQuietly(started);
                 pidFiles?.Remove(started.Id);
-                var why = e is LabInfraException && started.HasExited
-                    ? $"qemu exited with status {started.ExitCode} at start: {started.StandardError.ReadToEnd().Trim()}"
-                    : e.Message;
                 started.Dispose();
                 process = null;
-                if (e is OperationCanceledException) throw;
-                throw new LabInfraException(why, e);
+                throw;
             }
 
             var session = new QemuSession(process, log, qmp, dir, s =>
@@ -97,6 +100,9 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
                 pidFiles?.Remove(s.ProcessId);
             });
             _running[session.ProcessId] = session;
+            // A QEMU that exited at once may have run its end callback before it was added.
+            if (session.HasEnded)
+                _running.TryRemove(session.ProcessId, out _);
             return session;
         }
         catch

@@ -32,6 +32,12 @@ public sealed class QemuSession : IMachineSession
 
     public int ProcessId { get; }
 
+    /// <summary>True once the process ended and the end callback is running or ran.</summary>
+    public bool HasEnded => _ended;
+
+    private volatile bool _ended;
+    private int _disposed;
+
     public Stream Console => _process.StandardOutput.BaseStream;
 
     public Task<MachineExit> Exited { get; }
@@ -68,6 +74,8 @@ public sealed class QemuSession : IMachineSession
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await PowerOffAsync();
         try
         {
@@ -89,6 +97,7 @@ public sealed class QemuSession : IMachineSession
         await _stderrPump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         // QEMU writes its last event before it exits; the socket's end says every event is in.
         await _qmp.Closed.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ended = true;
         _onEnd(this);
         var code = _process.ExitCode;
         string tail;

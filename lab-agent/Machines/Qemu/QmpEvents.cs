@@ -18,9 +18,9 @@ namespace Redox.Lab.Agent.Machines.Qemu;
 /// </remarks>
 public sealed class QmpEvents : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly StreamReader _reader;
-    private readonly NetworkStream _stream;
+    private readonly Socket? _socket;
+    private readonly StreamReader? _reader;
+    private readonly NetworkStream? _stream;
     private volatile string? _shutdownReason;
     private volatile bool _panicked;
     private volatile bool _reset;
@@ -31,6 +31,13 @@ public sealed class QmpEvents : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: false);
         _reader = new StreamReader(_stream, Encoding.UTF8);
     }
+
+    private QmpEvents()
+    {
+    }
+
+    /// <summary>For a QEMU that exited before its QMP socket answered: no events, nothing to read.</summary>
+    public static QmpEvents None() => new();
 
     /// <summary>Completes when QEMU closed the socket (it exited); events seen until then are in.</summary>
     public Task Closed { get; private set; } = Task.CompletedTask;
@@ -103,7 +110,7 @@ public sealed class QmpEvents : IAsyncDisposable
 
     private async Task CommandAsync(string command, CancellationToken ct)
     {
-        await _stream.WriteAsync(Encoding.UTF8.GetBytes($"{{\"execute\":\"{command}\"}}\n"), ct);
+        await _stream!.WriteAsync(Encoding.UTF8.GetBytes($"{{\"execute\":\"{command}\"}}\n"), ct);
         await ExpectAsync("return", ct);
     }
 
@@ -112,7 +119,7 @@ public sealed class QmpEvents : IAsyncDisposable
     {
         while (true)
         {
-            string line = await _reader.ReadLineAsync(ct) ?? throw new IOException("QMP closed during negotiation");
+            string line = await _reader!.ReadLineAsync(ct) ?? throw new IOException("QMP closed during negotiation");
             using var doc = JsonDocument.Parse(line);
             if (doc.RootElement.TryGetProperty(key, out _))
             {
@@ -132,7 +139,7 @@ public sealed class QmpEvents : IAsyncDisposable
     {
         try
         {
-            while (await _reader.ReadLineAsync() is { } line)
+            while (await _reader!.ReadLineAsync() is { } line)
             {
                 try
                 {
@@ -178,9 +185,10 @@ public sealed class QmpEvents : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _socket.Dispose();
+        _socket?.Dispose();
         await Closed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _reader.Dispose();
-        await _stream.DisposeAsync();
+        _reader?.Dispose();
+        if (_stream is not null)
+            await _stream.DisposeAsync();
     }
 }

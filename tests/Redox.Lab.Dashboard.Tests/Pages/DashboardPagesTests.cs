@@ -147,7 +147,7 @@ public sealed class DashboardPagesTests(DashboardFixture lab)
         await page.Locator(".jump a.mark.hit").ClickAsync();
         await Assertions.Expect(page.Locator("pre.console .l.target")).ToContainTextAsync("iteration 2400 ok <i>2400</i>");
         Assert.Contains("+", await page.Locator("pre.console .l.target .t").InnerTextAsync(), StringComparison.Ordinal);
-        await DashboardFixture.ScreenshotAsync(page, "08-console-search");
+        await DashboardFixture.ScreenshotAsync(page, "08-console-search", fullPage: false);
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "raw download" }).ClickAsync());
         var text = await File.ReadAllTextAsync((await download.PathAsync())!);

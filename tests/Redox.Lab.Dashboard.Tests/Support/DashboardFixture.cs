@@ -124,9 +124,9 @@ public sealed class DashboardFixture : IAsyncLifetime
     /// <summary>Errors the pages logged to the browser console (script errors, failed loads).</summary>
     public List<string> Errors { get; } = [];
 
-    /// <summary>Saves a full-page screenshot as <c>{name}.png</c> in <see cref="ScreenshotDir"/>.</summary>
-    public static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, name + ".png"), FullPage = true });
+    /// <summary>Saves a screenshot as <c>{name}.png</c> in <see cref="ScreenshotDir"/>: the whole page, or (a long console) what the window shows.</summary>
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, name + ".png"), FullPage = fullPage });
 
     public HttpClient Client(string? bearer = null)
     {

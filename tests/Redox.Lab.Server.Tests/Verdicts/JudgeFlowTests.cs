@@ -115,6 +115,15 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
         // The bug is known now: seen on the baseline's boots too.
         Assert.Equal("known", v3.Verdicts.Single(v => v.Subject == "bug").Verdict);
 
+        // 3b. The double free fixed on main: an improvement, and the bug is fixed after 3 clean boots (fixed-after).
+        var c4 = (await _repo.CommitAsync(new Dictionary<string, string> { ["free"] = "once" }, "free once")).Trim();
+        _kernel[c4] = (1000, false); // also much faster: clear verdicts, no extra rounds that would boot the buggy c3 again
+        var v4fix = await JudgedAsync(await PushAsync("main"));
+        Assert.Equal("improvement", v4fix.Verdicts.Single(v => v.Subject == "bug").Verdict);
+        var fixedBug = (await client.GetFromJsonAsync<BugDetailView>($"/api/bugs/{bugVerdict.BugId}", LabFixture.Json))!;
+        Assert.Equal("fixed", fixedBug.Bug.State);
+        Assert.Equal(new[] { c2, c3 }.Order(StringComparer.Ordinal), fixedBug.Bug.Commits);
+
         // 4. A branch of 8 commits off c0 whose 5th is slow: regression against the merge base, bisected to the 5th.
         await _repo.GitAsync("checkout", "--quiet", "-b", "topic", c0);
         var topic = new List<string>();

@@ -50,6 +50,21 @@ public sealed class QemuMachineTests : IDisposable
     }
 
     [Fact]
+    public async Task PowerOnAsync_QemuRefusesTheImage_SessionEndsWithItsStderrNotALabError()
+    {
+        var image = Path.Combine(_dir, "zero.bin");
+        File.WriteAllBytes(image, new byte[100]);
+
+        await using var session = await _machine.PowerOnAsync(new BootMedia(image, [], ""), Small, CancellationToken.None);
+        var text = await ReadToEndAsync(session.Console).WaitAsync(Wait);
+        var exit = await session.Exited.WaitAsync(Wait);
+
+        Assert.Equal("", text);
+        Assert.Equal(1, exit.Code);
+        Assert.Equal(Redox.Lab.Contracts.Console.BootStop.Exited, exit.Stop);
+    }
+
+    [Fact]
     public async Task PowerOnAsync_GuestPowersOff_QmpSaysPoweredOff()
     {
         var image = TestKernel.Build(_dir, "bye\n", exitValue: null, TestKernel.Ending.PowerOff);

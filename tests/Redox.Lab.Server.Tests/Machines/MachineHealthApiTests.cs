@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Machines;
+using Redox.Lab.Server.Tests.Support;
+
+namespace Redox.Lab.Server.Tests.Machines;
+
+[Collection(LabCollection.Name)]
+public sealed class MachineHealthApiTests(LabFixture lab)
+{
+    [Fact]
+    public async Task InfraFailureWithCheckRequested_RetryOnTheOtherMachineAndFailedOneWaitsForItsCheck()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("health-" + tag, ["x86_64", tag], ["x86_64", tag]);
+        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        var failed = (await LabFixture.NextJobAsync(agent, 10))!;
+
+        var reported = await agent.PostAsJsonAsync($"/api/agent/machines/{failed.MachineName}/health",
+            new MachineHealthReport(MachineHealth.Unknown, "console lost mid-boot", RequestCheck: true), LabFixture.Json);
+        var completed = await agent.PostAsJsonAsync($"/api/agent/jobs/{failed.JobId}/complete", new JobCompletion(Outcome.InfraError, "boot 0: console lost"), LabFixture.Json);
+        var claimed = new List<JobAssignment>();
+        while (await LabFixture.NextJobAsync(agent, 1) is { } next)
+            claimed.Add(next);
+
+        Assert.Equal(HttpStatusCode.NoContent, reported.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, completed.StatusCode);
+        Assert.NotEmpty(claimed);
+        Assert.All(claimed, j => Assert.NotEqual(failed.MachineName, j.MachineName));
+        var run = await lab.RunAsync(pushed.RunId);
+        var retry = Assert.Single(run.Jobs, j => j.Variant == failed.Variant && j.Attempt == 2);
+        Assert.NotEqual(failed.MachineName, retry.Machine);
+        Assert.Contains(claimed, j => j.JobId == retry.Id);
+
+        using var client = lab.Client();
+        var machines = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!;
+        var view = Assert.Single(machines, m => m.Agent == "health-" + tag && m.Name == failed.MachineName);
+        Assert.Equal((MachineHealth.Unknown, true), (view.Health, view.HealthCheckRequested));
+        var due = (await agent.GetFromJsonAsync<HealthChecksDue>("/api/agent/machines/health-checks", LabFixture.Json))!;
+        Assert.Equal([failed.MachineName], due.Machines);
+
+        // The check passes: the machine takes its queued jobs again.
+        await agent.PostAsJsonAsync($"/api/agent/machines/{failed.MachineName}/health",
+            new MachineHealthReport(MachineHealth.Good, "health check passed", ReferenceMs: 412), LabFixture.Json);
+        var after = await LabFixture.NextJobAsync(agent, 10);
+        Assert.Equal(failed.MachineName, after?.MachineName);
+        var history = (await client.GetFromJsonAsync<List<MachineHealthEventView>>($"/api/machines/{view.Id}/health", LabFixture.Json))!;
+        Assert.Equal([MachineHealth.Good, MachineHealth.Unknown], history.Select(h => h.Health));
+        Assert.Equal(412, history[0].ReferenceMs);
+    }
+
+    [Fact]
+    public async Task Report_HealthOnlyAnAdminSets_400AndOtherAgentsMachine_404()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("health-" + tag, ["x86_64", tag]);
+
+        var maintenance = await agent.PostAsJsonAsync("/api/agent/machines/qemu-0/health", new MachineHealthReport(MachineHealth.Maintenance, "no"), LabFixture.Json);
+        var stranger = await agent.PostAsJsonAsync("/api/agent/machines/not-mine/health", new MachineHealthReport(MachineHealth.Bad, "x"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, maintenance.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
+    }
+
+    [Fact]
+    public async Task Maintenance_SetByAdmin_MachineTakesNoJobsAndAgentCannotLiftIt()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("health-" + tag, ["x86_64", tag]);
+        using var client = lab.Client();
+        var id = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Agent == "health-" + tag).Id;
+
+        var set = await client.PutAsJsonAsync($"/api/machines/{id}/health", new MachineHealthChange(MachineHealth.Maintenance, "new BIOS"), LabFixture.Json);
+        await agent.PostAsJsonAsync("/api/agent/machines/qemu-0/health", new MachineHealthReport(MachineHealth.Good, "health check passed"), LabFixture.Json);
+        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+
+        Assert.Equal(HttpStatusCode.NoContent, set.StatusCode);
+        Assert.Null(await LabFixture.NextJobAsync(agent, 2));
+        var view = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Id == id);
+        Assert.Equal(MachineHealth.Maintenance, view.Health);
+    }
+
+    [Fact]
+    public async Task Report_FingerprintChanges_MachineDrifted()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("health-" + tag, ["x86_64", tag]);
+        var url = "/api/agent/machines/qemu-0/health";
+
+        await agent.PostAsJsonAsync(url, new MachineHealthReport(MachineHealth.Good, "ok", Fingerprint: new Dictionary<string, string> { ["firmware"] = "1.0" }), LabFixture.Json);
+        await agent.PostAsJsonAsync(url, new MachineHealthReport(MachineHealth.Good, "ok", Fingerprint: new Dictionary<string, string> { ["firmware"] = "1.1" }), LabFixture.Json);
+
+        using var client = lab.Client();
+        var view = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Agent == "health-" + tag);
+        Assert.True(view.Drifted);
+        Assert.Contains("fingerprint changed", view.HealthReason, StringComparison.Ordinal);
+        Assert.Equal("1.1", view.Fingerprint!["firmware"]);
+    }
+
+    [Theory]
+    [InlineData(new double[] { 100, 101, 99, 100, 102 }, 100.5, false)]
+    [InlineData(new double[] { 100, 101, 99, 100, 102 }, 130, true)]
+    [InlineData(new double[] { 100, 100, 100, 100, 100 }, 100.5, false)]
+    [InlineData(new double[] { 100, 101, 99 }, 500, false)]
+    public void IsDrift_AgainstNoiseOfHistory(double[] history, double metric, bool drifted)
+    {
+        Assert.Equal(drifted, MachineHealthService.IsDrift(history, metric) is not null);
+    }
+}
