@@ -2,6 +2,7 @@ using Redox.Lab.Dashboard.Pages.Charts;
 using Redox.Lab.Dashboard.Pages.Console;
 using Redox.Lab.Dashboard.Pages.Machines;
 using Redox.Lab.Dashboard.Pages.Overview;
+using Redox.Lab.Dashboard.Pages.Profiles;
 using Redox.Lab.Dashboard.Pages.Run;
 using Redox.Lab.Dashboard.Pages.Runs;
 using Redox.Lab.Dashboard.Pages.Verdicts;
@@ -23,6 +24,7 @@ public static class DashboardQueries
         services.AddScoped<IBootTimeQuery, BootTimeQuery>();
         services.AddScoped<IMetricQuery, MetricQuery>();
         services.AddScoped<IVerdictsQuery, VerdictsQuery>();
+        services.AddScoped<IProfileViewQuery, ProfileViewQuery>();
         return services;
     }
 }
