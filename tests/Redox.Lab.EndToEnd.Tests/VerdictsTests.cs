@@ -27,7 +27,29 @@ public sealed class VerdictsTests(LabFixture lab) : IDisposable
 {
     private ChildProcess? _icountAgent;
 
-    public void Dispose() => _icountAgent?.Dispose();
+    /// <summary>
+    /// Stops the icount agent and withdraws its machine (an empty machine list under the agent's own token):
+    /// a stopped agent's machine would otherwise still match the untagged pipelines of later tests in the
+    /// collection, and their jobs for it would wait for ever.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_icountAgent is null) return;
+        _icountAgent.Dispose();
+        var tokens = Path.Combine(IcountStateDir, "tokens");
+        if (!Directory.Exists(tokens)) return;
+        foreach (var file in Directory.EnumerateFiles(tokens, "*.json"))
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var token = doc.RootElement.GetProperty("Token").GetString();
+            using var http = new HttpClient { BaseAddress = new Uri(lab.ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = http.PutAsJsonAsync("/api/agent/machines", new MachinesUpdate([]), LabApi.Json).GetAwaiter().GetResult();
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    private string IcountStateDir => Path.Combine(Path.GetDirectoryName(lab.TestRepo)!, "agent-icount");
 
     private const string PipelinePath = "pipelines/verdicts.yaml";
 
@@ -133,7 +155,7 @@ public sealed class VerdictsTests(LabFixture lab) : IDisposable
             ["Agent__Server"] = lab.ServerUrl,
             ["Agent__EnrolmentSecret"] = LabFixture.Secret,
             ["Agent__Name"] = "e2e-icount",
-            ["Agent__StateDir"] = Path.Combine(Path.GetDirectoryName(lab.TestRepo)!, "agent-icount"),
+            ["Agent__StateDir"] = IcountStateDir,
             ["Agent__Machines__0__Name"] = "icount-0",
             ["Agent__Machines__0__Tags__0"] = "icount",
             ["Agent__Machines__0__Cpus"] = "2",
