@@ -84,6 +84,8 @@ public sealed class CommitStatusRow
     public bool Superseded { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+    /// <summary>The Hangfire job that posts it (the next phase is chained after it).</summary>
+    public string? HangfireJobId { get; set; }
 }
 
 internal sealed class RepositoryHookConfiguration : IEntityTypeConfiguration<RepositoryHookRow>
@@ -124,5 +126,6 @@ internal sealed class CommitStatusConfiguration : IEntityTypeConfiguration<Commi
         e.Property(s => s.Phase).HasMaxLength(16);
         e.Property(s => s.State).HasMaxLength(16);
         e.Property(s => s.Context).HasMaxLength(300);
+        e.Property(s => s.HangfireJobId).HasMaxLength(100);
     }
 }

@@ -7,11 +7,17 @@ public static class ForgeServices
     {
         services.AddScoped<HookIntake>();
         services.AddScoped<IRunCancellation, QueuedWorkCancellation>();
+        services.AddOptions<ForgeOptions>().BindConfiguration(ForgeOptions.Section);
+        services.AddHttpClient<ForgeStatusClient>(ForgeStatusClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddScoped<PostCommitStatusJob>();
+        services.AddScoped<CommitStatusPlanner>();
+        services.AddHostedService<CommitStatusSweep>();
     }
 
     public static void MapForges(this IEndpointRouteBuilder app)
     {
         app.MapWebhooksApi();
         app.MapRepositoryHooksApi();
+        app.MapCommitStatusesApi();
     }
 }

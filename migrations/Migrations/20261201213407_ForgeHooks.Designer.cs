@@ -13,7 +13,7 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Migrations.Migrations
 {
     [DbContext(typeof(LabDbContext))]
-    [Migration("20261201205740_ForgeHooks")]
+    [Migration("20261201213407_ForgeHooks")]
     partial class ForgeHooks
     {
         /// <inheritdoc />
@@ -938,6 +938,11 @@ namespace Redox.Lab.Migrations.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("description");
+
+                    b.Property<string>("HangfireJobId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("hangfire_job_id");
 
                     b.Property<Guid>("JobId")
                         .HasColumnType("uuid")

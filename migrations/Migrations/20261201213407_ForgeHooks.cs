@@ -32,7 +32,8 @@ namespace Redox.Lab.Migrations.Migrations
                     posted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     superseded = table.Column<bool>(type: "boolean", nullable: false),
                     attempts = table.Column<int>(type: "integer", nullable: false),
-                    last_error = table.Column<string>(type: "text", nullable: true)
+                    last_error = table.Column<string>(type: "text", nullable: true),
+                    hangfire_job_id = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true)
                 },
                 constraints: table =>
                 {
