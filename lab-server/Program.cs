@@ -31,6 +31,7 @@ app.MapLoginPages();
 app.MapIdentityApi();
 app.MapRepositoriesApi();
 app.MapForges();
+app.MapRunEventsApi();
 
 app.Run();
 
