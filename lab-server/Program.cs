@@ -32,6 +32,7 @@ app.MapIdentityApi();
 app.MapRepositoriesApi();
 app.MapForges();
 app.MapRunEventsApi();
+app.MapJobStateApi();
 
 app.Run();
 

@@ -19,3 +19,6 @@ public sealed record StageEvent(Guid JobId, int Boot, string Stage, DateTimeOffs
 
 /// <summary>A boot's report was stored.</summary>
 public sealed record BootEvent(Guid JobId, int Boot, Outcome Outcome, string? Detail, IReadOnlyList<StageReport> Stages);
+
+/// <summary>GET /api/jobs/{id}/state: a job's state (queued, running, ended), outcome and console lines stored.</summary>
+public sealed record JobStateView(Guid JobId, Guid RunId, string State, Outcome Outcome, long ConsoleLines);

@@ -108,3 +108,14 @@ public static class RunEventsApi
         }
     }
 }
+
+/// <summary><c>GET /api/jobs/{id}/state</c>: where a job is (what <c>lab logs --follow</c> asks to know when to stop).</summary>
+public static class JobStateApi
+{
+    public static void MapJobStateApi(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/jobs/{id:guid}/state", async Task<Results<Ok<JobStateView>, ProblemHttpResult>> (Guid id, LabDbContext db, CancellationToken ct) =>
+            await db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new JobStateView(j.Id, j.RunId, j.State, j.Outcome, j.ConsoleCount)).FirstOrDefaultAsync(ct) is { } s
+                ? TypedResults.Ok(s)
+                : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"no job {id}"))
+            .WithTags("Runs").WithName("GetJobState");
+}
