@@ -50,6 +50,7 @@ public static class AgentExtensions
         });
 
         services.AddSingleton<GitCheckout>();
+        services.AddSingleton<BuildSandbox>();
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<BootRunner>();
         services.AddSingleton<JobRunner>();

@@ -39,6 +39,10 @@ have pdudaemon || need+=(pdudaemon)
 have socat || need+=(socat)
 have script || need+=(bsdutils)
 have ip || need+=(iproute2)
+# Issue 10: the agent's build sandbox (bubblewrap; setpriv and prlimit come with util-linux).
+have bwrap || need+=(bubblewrap)
+have setpriv || need+=(util-linux)
+have prlimit || need+=(util-linux)
 # PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 
