@@ -51,7 +51,7 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString()).Trim();
+        var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString(), "throwaway").Trim();
         ConnectionString = pgBase.Replace("Database=postgres", "Database=redox_lab_e2e", StringComparison.Ordinal);
 
         using (var migrate = ChildProcess.StartDll("migrate", Dll("migrations", "Redox.Lab.Migrations"), ["--connection", ConnectionString], new Dictionary<string, string>()))
