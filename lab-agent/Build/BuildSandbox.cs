@@ -83,7 +83,9 @@ public sealed class BuildSandbox(IOptions<AgentOptions> options, ILogger<BuildSa
 
         args.AddRange(["--proc", "/proc", "--dev", "/dev"]);
         args.AddRange(["--size", (o.TmpMiB * MiB).ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
-        args.AddRange(["--bind", checkout, checkout, "--chdir", checkout, "--clearenv"]);
+        // The sandbox's own root (the directories bwrap made for the mounts, e.g. the parents of the checkout) is
+        // read-only too: the checkout and the private /tmp are the only writable places.
+        args.AddRange(["--bind", checkout, checkout, "--remount-ro", "/", "--chdir", checkout, "--clearenv"]);
         foreach (var (k, v) in env)
             args.AddRange(["--setenv", k, v]);
         args.AddRange(["--", "sh", "-c", command]);
