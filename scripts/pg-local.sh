@@ -92,5 +92,5 @@ SQL
   stop)
     [ -f "$dir/PG_VERSION" ] && as_owner "$PG_CTL" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: pg-local.sh start|stop <data-dir> [port]" >&2; exit 2 ;;
+  *) echo "usage: pg-local.sh start|stop <data-dir> [port] [durable|throwaway]" >&2; exit 2 ;;
 esac
