@@ -758,6 +758,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("repository_id");
 
+                    b.Property<bool>("Resolving")
+                        .HasColumnType("boolean")
+                        .HasColumnName("resolving");
+
                     b.HasKey("Id")
                         .HasName("pk_runs");
 
@@ -785,6 +789,10 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("RepositoryId", "Commit", "PipelinePath")
                         .HasDatabaseName("ix_runs_repository_id_commit_pipeline_path");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_runs_resolving")
+                        .HasDatabaseName("ix_runs_resolving")
+                        .HasFilter("resolving");
 
                     b.ToTable("runs", (string)null);
                 });
