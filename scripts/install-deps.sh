@@ -39,6 +39,8 @@ have pdudaemon || need+=(pdudaemon)
 have socat || need+=(socat)
 have script || need+=(bsdutils)
 have ip || need+=(iproute2)
+# Issue 15: nginx, the reverse proxy in front of several lab-servers (docs/several-servers.md and its test).
+[ -x /usr/sbin/nginx ] || have nginx || need+=(nginx-light)
 # PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 
