@@ -23,9 +23,9 @@ public sealed class ScheduleStalledRunsJob(
     /// <summary>How old a pending run without jobs must be to count as stalled: well past a normal scheduling.</summary>
     public static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(60);
 
-    /// <summary>Returns how many runs it scheduled again.</summary>
+    /// <summary>Returns the runs it scheduled again.</summary>
     [AutomaticRetry(Attempts = 0)]
-    public async Task<int> RunAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<Guid>> RunAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var before = now - StalledAfter;
@@ -47,6 +47,6 @@ public sealed class ScheduleStalledRunsJob(
                 hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
             log.LogWarning("Run {RunId} has been pending without jobs since before {Before:u}; scheduling it again", runId, before);
         }
-        return stalled.Count;
+        return stalled;
     }
 }
