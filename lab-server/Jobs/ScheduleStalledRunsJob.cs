@@ -47,6 +47,6 @@ public sealed class ScheduleStalledRunsJob(
                 hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
             log.LogWarning("Run {RunId} has been pending without jobs since before {Before:u}; scheduling it again", runId, before);
         }
-        return stalled;
+        return stalled.Select(r => r.Id).ToList();
     }
 }
