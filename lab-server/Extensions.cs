@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -60,6 +61,9 @@ public static class Extensions
 
         // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.
         services.AddLabAuthentication();
+        // The key ring that protects session cookies and antiforgery tokens lives in the database, so that with
+        // several servers behind a proxy a session opened on one is valid on all (docs/several-servers.md).
+        services.AddDataProtection().SetApplicationName("redox-lab").PersistKeysToDbContext<LabDbContext>();
 
         // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout whose
         // cancellation kills the git process (Lab:Git bounds; only background jobs run git, never a request).
