@@ -90,7 +90,7 @@ internal static class Bench
             for (var r = 0; r < rounds && phase1.Elapsed.TotalSeconds < a.MaxSeconds; r++)
             {
                 var sent = Stopwatch.GetTimestamp();
-                var response = await Send(HttpMethod.Post, "/api/runs", admin, new PushRequest(repoName, "main", null, $"pipelines/g{g}.yaml"));
+                using var response = await Send(HttpMethod.Post, "/api/runs", admin, new PushRequest(repoName, "main", null, $"pipelines/g{g}.yaml"));
                 pushLatency.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                 if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"push: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
@@ -106,9 +106,8 @@ internal static class Bench
 
         // Phase 2: every agent uploads a long console at once.
         SimAgent.IngestLines = a.IngestLines;
-        var ingestStates = new ConcurrentBag<RunState>();
         sampler.Mark("phase 2 start");
-        var all = await Send(HttpMethod.Post, "/api/runs", admin, new PushRequest(repoName, "main", null, "pipelines/all.yaml"));
+        using var all = await Send(HttpMethod.Post, "/api/runs", admin, new PushRequest(repoName, "main", null, "pipelines/all.yaml"));
         var allRun = (await all.Content.ReadFromJsonAsync<PushResponse>(Json))!;
         var allState = runs.GetOrAdd(allRun.RunId, _ => new RunState());
         allState.Expect(Stopwatch.GetTimestamp(), a.Agents);
@@ -274,14 +273,18 @@ internal sealed class SimAgent(string token, int group, IReadOnlyList<string> co
                 return;
             }
             var received = Stopwatch.GetTimestamp();
-            if (response.StatusCode == HttpStatusCode.NoContent) continue;
-            if (response.StatusCode != HttpStatusCode.OK)
+            JobAssignment job;
+            using (response)
             {
-                Interlocked.Increment(ref Errors);
-                await Task.Delay(1000, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                continue;
+                if (response.StatusCode == HttpStatusCode.NoContent) continue;
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Interlocked.Increment(ref Errors);
+                    await Task.Delay(1000, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+                job = (await response.Content.ReadFromJsonAsync<JobAssignment>(Bench.Json, ct))!;
             }
-            var job = (await response.Content.ReadFromJsonAsync<JobAssignment>(Bench.Json, ct))!;
             var run = Runs.GetOrAdd(job.RunId, _ => new RunState());
             run.Received(received);
             await RunJobAsync(job, run, ct);
@@ -326,7 +329,7 @@ internal sealed class SimAgent(string token, int group, IReadOnlyList<string> co
         {
             while (!ct.IsCancellationRequested)
             {
-                var view = await Bench.Send(HttpMethod.Get, $"/api/runs/{job.RunId}", viewer, null, ct);
+                using var view = await Bench.Send(HttpMethod.Get, $"/api/runs/{job.RunId}", viewer, null, ct);
                 var runView = await view.Content.ReadFromJsonAsync<RunView>(Bench.Json, ct);
                 if (runView!.Jobs.Any(j => j.Id == job.JobId && j.EndedAt is not null)) break;
                 await Task.Delay(5, ct);

@@ -50,9 +50,10 @@ public sealed class SeveralServersTests(LabFixture lab)
         {
             ["pipelines/redox-reference.yaml"] = Repo.ReferencePipelineWithTag(tag),
         });
-        var registered = await Send(http, HttpMethod.Post, "/api/repositories", admin,
+        var registration = await Send(http, HttpMethod.Post, "/api/repositories", admin,
             new RepositoryView("several-" + id, repo.Path, "main", ["pipelines/*.yaml"], true, ["*"]));
-        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, registration.StatusCode);
+        var registered = (await registration.Content.ReadFromJsonAsync<RepositoryView>(LabFixture.Json))!.Name;
         var variants = Repo.ReferenceVariants.Count;
 
         var agents = new List<SimulatedAgent>();
@@ -122,10 +123,9 @@ public sealed class SeveralServersTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
     }
 
-    private static async Task<Guid> PushAsync(HttpClient http, string admin, HttpResponseMessage registered)
+    private static async Task<Guid> PushAsync(HttpClient http, string admin, string repository)
     {
-        var repo = (await registered.Content.ReadFromJsonAsync<RepositoryView>(LabFixture.Json))!;
-        var response = await Send(http, HttpMethod.Post, "/api/runs", admin, new PushRequest(repo.Name, "main"));
+        var response = await Send(http, HttpMethod.Post, "/api/runs", admin, new PushRequest(repository, "main"));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!.RunId;
     }
