@@ -86,7 +86,7 @@ public sealed class SeveralServersTests(LabFixture lab)
         foreach (var view in views)
         {
             Assert.Equal(Outcome.Passed, view.Outcome);
-            var slots = view.Jobs.GroupBy(j => (j.Variant, j.Machine)).ToList();
+            var slots = view.Jobs.GroupBy(j => (j.Variant, j.Agent, j.Machine)).ToList();
             Assert.Equal(Agents * variants, slots.Count);
             foreach (var slot in slots)
             {
