@@ -42,7 +42,14 @@ public static class Extensions
         // The dashboard's CSS and JavaScript from the build output (the Razor library's wwwroot and the
         // npm files) in every environment, not only Development; a published server has them in wwwroot.
         builder.WebHost.UseStaticWebAssets();
-        services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section));
+        services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section))
+            .PostConfigure(o =>
+            {
+                if (!string.IsNullOrWhiteSpace(o.EnrolmentSecretFile))
+                    o.EnrolmentSecret = Redox.Lab.Contracts.Secrets.SecretFiles.Read(o.EnrolmentSecretFile, "Lab:EnrolmentSecretFile");
+            });
+        // The configuration has read them: no child process (git) inherits the secret or the connection string.
+        Redox.Lab.Contracts.Secrets.SecretFiles.ScrubEnvironment("Lab:EnrolmentSecret", "ConnectionStrings:Lab");
         services.TryAddSingleton(TimeProvider.System);
 
         // One pooled data source for EF, the hand-written SQL (claims, COPY) and the LISTEN connection.

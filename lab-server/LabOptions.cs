@@ -8,6 +8,9 @@ public sealed class LabOptions
     /// <summary>The secret an agent presents once to enrol; enrolment is refused while it is empty.</summary>
     public string? EnrolmentSecret { get; set; }
 
+    /// <summary>A file holding the enrolment secret (mode 600, systemd's LoadCredential, a compose secret); wins over <see cref="EnrolmentSecret"/>.</summary>
+    public string? EnrolmentSecretFile { get; set; }
+
     /// <summary>Where the server keeps its git mirrors.</summary>
     public string DataDir { get; set; } = "./.lab/server";
 

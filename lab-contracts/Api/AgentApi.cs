@@ -32,6 +32,7 @@ public sealed record MachinesUpdate(IReadOnlyList<MachineInfo> Machines);
 /// <param name="LeaseSeconds">Heartbeat at least this often, or the job is failed as agent-lost.</param>
 /// <param name="BootCount">Boots to run instead of the pipeline's <c>boot.count</c> (the lab's extra, baseline,
 /// bisection and calibration boots); null: the pipeline's.</param>
+/// <param name="Trusted">The repository is registered trusted: its build may have the network when the pipeline asks (<c>build.network</c>).</param>
 public sealed record JobAssignment(
     Guid JobId,
     Guid RunId,
@@ -42,7 +43,8 @@ public sealed record JobAssignment(
     string Variant,
     string MachineName,
     int LeaseSeconds,
-    int? BootCount = null);
+    int? BootCount = null,
+    bool Trusted = false);
 
 /// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
 /// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>
