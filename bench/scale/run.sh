@@ -28,9 +28,9 @@ trap cleanup EXIT
 dotnet build "$root/bench/scale" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 dotnet build "$root/lab-server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 dotnet build "$root/migrations" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port" >/dev/null
-psql "host=127.0.0.1 port=$pg_port user=lab dbname=postgres" -qc "CREATE DATABASE bench" >/dev/null
-conn="Host=127.0.0.1;Port=$pg_port;Username=lab;Database=bench"
+bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port" throwaway >/dev/null
+PGPASSFILE="$scratch/pg.pgpass" psql "host=127.0.0.1 port=$pg_port user=lab dbname=postgres" -qc "CREATE DATABASE bench" >/dev/null
+conn="Host=127.0.0.1;Port=$pg_port;Username=lab;Database=bench;Passfile=$scratch/pg.pgpass"
 dotnet "$root/migrations/bin/Debug/net10.0/Redox.Lab.Migrations.dll" --connection "$conn" >/dev/null
 dotnet "$root/migrations/bin/Debug/net10.0/Redox.Lab.Migrations.dll" create-token --connection "$conn" --user admin --role admin --out "$scratch/admin-token" >/dev/null
 cp "$root/tests/Redox.Lab.Contracts.Tests/Console/Adapters/Logs/linux-poweroff.log" "$root/bench/scale/bin/Debug/net10.0/console.log"
