@@ -29,7 +29,8 @@ public sealed class VerdictPagesTests(DashboardFixture lab)
         await using var agent = ScriptedAgent.Start(agentClient);
         var repo = await GitRepo.CreateAsync(lab.TempDir, new Dictionary<string, string>
         {
-            ["pipelines/redox-reference.yaml"] = $$"""
+            // Its own pipeline file, so the seed's charts of pipelines/redox-reference.yaml stay the seed's.
+            ["pipelines/verdicts.yaml"] = $$"""
                 name: verdicts
                 build:
                   commands: [make]
@@ -135,7 +136,7 @@ public sealed class VerdictPagesTests(DashboardFixture lab)
 
     private static async Task<Guid> JudgedAsync(HttpClient client, GitRepo repo, string branch)
     {
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch), DashboardFixture.Json);
+        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch, Pipeline: "pipelines/verdicts.yaml"), DashboardFixture.Json);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var run = (await response.Content.ReadFromJsonAsync<PushResponse>(DashboardFixture.Json))!.RunId;
         await Judged.VerdictsAsync(client, run);
