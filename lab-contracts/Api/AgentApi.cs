@@ -106,8 +106,11 @@ public sealed record JobCompletion(Outcome Outcome, string? Detail);
 /// <param name="Pipeline">The pipeline file's path in the repository.</param>
 public sealed record PushRequest(string Repository, string? Branch = null, string? Commit = null, string Pipeline = "pipelines/redox-reference.yaml");
 
-/// <summary>The run created for a push.</summary>
-public sealed record PushResponse(Guid RunId, string Commit, string Url);
+/// <summary>The run created for a push, answered before git is read.</summary>
+/// <remarks><c>Commit</c> is the pushed commit id when the push named a full one (40 or 64 hex digits), otherwise null:
+/// the branch (or abbreviated id) is resolved in the background, and <c>GET /api/runs/{id}</c> shows the commit once it
+/// is (or outcome <c>error</c> with the reason).</remarks>
+public sealed record PushResponse(Guid RunId, string? Commit, string Url);
 
 /// <summary>An API error (RFC 7807 problem details carry the same).</summary>
 public sealed record ApiError(string Error, string? Detail = null);

@@ -19,7 +19,7 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
         var started = clock.GetTimestamp();
         while (true)
         {
-            var wakeup = wakeups.NextWakeup;
+            var wakeup = wakeups.NextWakeupFor(agentId);
             if (await TryClaimAsync(agentId, ct) is { } jobId)
                 return await AssignmentAsync(jobId, ct);
 
