@@ -206,6 +206,12 @@ public static class CxxDemangler
                     prefix += args.Text;
                     isTemplate = true;
                 }
+                else if (Peek() == 'M' && prefix is not null)
+                {
+                    // <data-member-prefix>: a lambda in a variable's initialiser (mm::lam's closure type).
+                    Position++;
+                    continue;
+                }
                 else if (Peek() == 'S' && prefix is null && Peek(1) != 't')
                 {
                     prefix = Substitution().ToString();

@@ -36,8 +36,9 @@ public sealed class DwarfLines
 
     private DwarfLines(List<Row> rows, List<string> names)
     {
-        // Rows sorted by address; an end-of-sequence row ends the range of the row before it.
-        rows.Sort((a, b) => a.Address != b.Address ? a.Address.CompareTo(b.Address) : b.End.CompareTo(a.End));
+        // Rows sorted by address, keeping the program's order at one address (the last row there describes it,
+        // as binutils keeps it); an end-of-sequence row sorts first at its address: it ends the range before it.
+        rows = [.. rows.Select((r, i) => (Row: r, Order: i)).OrderBy(x => x.Row.Address).ThenBy(x => x.Row.End ? 0 : 1).ThenBy(x => x.Order).Select(x => x.Row)];
         _addresses = [.. rows.Select(r => r.Address)];
         _files = [.. rows.Select(r => r.File)];
         _lines = [.. rows.Select(r => r.Line)];

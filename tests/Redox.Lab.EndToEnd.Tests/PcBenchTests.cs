@@ -41,7 +41,21 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
     private NullModem? _pduCable;
     private string _stateDir = "";
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            SetUp();
+        }
+        catch
+        {
+            // xunit does not dispose a class whose set-up failed: stop the peers already started.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private void SetUp()
     {
         var http = Peers.FreeTcpPort();
         _stateDir = Path.Combine(_dir, "agent");
@@ -107,12 +121,13 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
             ["Agent__MachinesFile"] = machines,
             ["Agent__Boot__HttpListen"] = $"http://127.0.0.1:{http}",
             ["Agent__Boot__PublicUrl"] = $"http://10.0.2.2:{http}",
+            // The PCs here boot from QEMU's user network; the TFTP server runs (for check) on a free port.
+            ["Agent__Boot__TftpListen"] = "127.0.0.1:0",
             ["Agent__HealthCheck__Pipeline"] = Path.Combine(health, "health.yaml"),
             ["Agent__HealthCheck__Poll"] = "00:00:02",
             // Every machine is checked after its infrastructure failure; not all three at start (minutes under TCG).
             ["Agent__HealthCheck__AtStart"] = "false",
         };
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()

@@ -136,6 +136,7 @@ public sealed class NullModem : IDisposable
 
     public NullModem(string directory)
     {
+        Directory.CreateDirectory(directory);
         PcEnd = Path.Combine(directory, "pc-tty");
         HostEnd = Path.Combine(directory, "host-tty");
         _socat = new PeerProcess("socat", $"pty,link={PcEnd},raw,echo=0", $"pty,link={HostEnd},raw,echo=0");

@@ -105,7 +105,8 @@ public sealed class DwarfLinesTests
         for (var i = 0; i < addresses.Count; i++)
         {
             var ours = lines.Lookup(addresses[i]);
-            if (expected[i].StartsWith("??", StringComparison.Ordinal))
+            // "??:0" or "file:?": addr2line knows no line there (assembly without line information).
+            if (expected[i].StartsWith("??", StringComparison.Ordinal) || expected[i].EndsWith(":?", StringComparison.Ordinal))
             {
                 Assert.True(ours is null || ours.Value.Line == 0, $"0x{addresses[i]:x}: addr2line knows nothing, we say {ours}");
                 continue;
