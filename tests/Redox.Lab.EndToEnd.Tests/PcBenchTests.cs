@@ -170,6 +170,7 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         }
 
         _agent = ChildProcess.StartDll("bench-agent", LabFixture.AgentDll, [], _agentEnv);
+        await WaitForMachinesAsync();
         var asset = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Assets", "pc-kernel.S"));
         lab.Commit("foreign/pc-kernel.S", asset, "the PC bench's kernel");
         var commit = lab.Commit(Pipeline, PipelineYaml("pc-bench", pause: 20, dir: "foreign/"), "pipeline pc-bench");
@@ -271,6 +272,18 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         }
 
         throw new TimeoutException($"run {runId}: no job reached the expected state\n{Diagnostics()}");
+    }
+
+    /// <summary>Until the started agent announced its three PCs: a push before that finds no machine with the tags.</summary>
+    private async Task WaitForMachinesAsync()
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while ((await lab.Http.GetFromJsonAsync<List<MachineView>>("/api/machines", LabApi.Json))!.Count(m => m.Agent == "e2e-bench" && m.Active) < 3)
+        {
+            if (DateTime.UtcNow > until || _agent!.HasExited)
+                throw new TimeoutException($"the bench agent did not announce its PCs\n{Diagnostics()}");
+            await Task.Delay(250);
+        }
     }
 
     private async Task<List<MachineHealthEventView>> WaitForHealthAsync(string machine, Func<MachineHealthEventView, bool> condition, string detail)
