@@ -3,7 +3,8 @@
  * to COM1, waits PAUSE seconds of the CMOS real-time clock (the window in which a test pulls a
  * console mid-boot), prints the rest and halts with interrupts off. It brings its own stack: multiboot
  * loaders (iPXE, GRUB) promise none.
- * Build: as --32 --defsym PAUSE=20 -o k.o pc-kernel.S && ld -m elf_i386 -Ttext 0x100000 -e start -o k.elf k.o
+ * Build: as --32 --defsym PAUSE=20 -o k.o pc-kernel.S && ld -m elf_i386 -N -Ttext 0x100000 -e start -o k.elf k.o
+ * (-N: one segment, no ELF headers loaded at 0xff000, under 1 MiB, where iPXE does not load)
  */
     .set MB_MAGIC, 0x1BADB002
     .set MB_FLAGS, 0
