@@ -14,57 +14,79 @@ public sealed record BuildArtifacts(string Image, string? Elf, IReadOnlyList<str
 }
 
 /// <summary>
-/// Runs the pipeline's build commands with <c>sh -c</c> in the checkout root, one after the other,
-/// with the variant's environment, under <c>build.timeout</c>. Every output line goes to
-/// <c>onLine</c> as it arrives (the job flow uploads it as boot -1).
+/// Runs the pipeline's build commands with <c>sh -c</c> in the checkout root, one after the other, each inside the
+/// build sandbox (<see cref="BuildSandbox"/>, Build/SANDBOX.md), with a clean environment holding only the variant's
+/// declared variables, under <c>build.timeout</c> and <c>Agent:Sandbox:MaxOutputMiB</c>. Every output line goes to
+/// <c>onLine</c> as it arrives (the job flow uploads it as boot -1). Artifact paths are resolved, symbolic links
+/// included, and must stay inside the checkout.
 /// </summary>
-public sealed class BuildRunner(TimeProvider time, ILogger<BuildRunner> log)
+public sealed class BuildRunner(TimeProvider time, BuildSandbox sandbox, ILogger<BuildRunner> log)
 {
     public async Task<BuildArtifacts> RunAsync(
         PipelineDefinition pipeline,
         VariantSpec variant,
         string root,
         Action<RawConsoleLine> onLine,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool networkAllowed = false)
     {
+        await sandbox.PrepareAsync(root, cancellationToken);
+        var network = pipeline.Build.Network && networkAllowed;
+        if (pipeline.Build.Network && !networkAllowed)
+            onLine(RawConsoleLine.FromText("lab: build.network asked for, but the repository is not registered trusted: the build runs without network"));
+
+        var limit = (long)sandbox.Options.MaxOutputMiB * 1024 * 1024;
+        long printed = 0;
         using var timeout = new CancellationTokenSource(pipeline.Build.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var flooded = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, flooded.Token);
+        void Take(RawConsoleLine line)
+        {
+            if (Interlocked.Add(ref printed, line.Bytes.Length + 1) > limit)
+            {
+                flooded.Cancel();
+                return;
+            }
+
+            onLine(line);
+        }
+
         foreach (var command in pipeline.Build.Commands)
         {
             log.LogInformation("Build: {Command}", command);
             ProcessResult result;
             try
             {
-                result = await ProcessRunner.RunAsync("sh", ["-c", command], root, variant.Env, onLine, linked.Token);
+                var sandboxed = sandbox.Wrap(command, root, variant.Env, network);
+                result = await ProcessRunner.RunAsync(sandboxed.File, sandboxed.Args, root, sandboxed.Env, Take, linked.Token, clearEnvironment: true);
+            }
+            catch (OperationCanceledException) when (flooded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new BuildFailedException($"build timeout ({pipeline.Build.Timeout}) passed during `{command}`");
             }
 
+            if (flooded.IsCancellationRequested)
+                throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
             if (result.ExitCode != 0)
                 throw new BuildFailedException($"`{command}` exited with status {result.ExitCode}:\n{string.Join('\n', result.Tail.TakeLast(20))}");
         }
 
         var image = Artifact(root, pipeline.Build.Image, "image");
         var modules = pipeline.Build.Modules.Select(m => Artifact(root, m, "module")).ToList();
-        var elf = pipeline.Build.Elf is { } e ? Path.GetFullPath(Path.Combine(root, e)) : null;
-        if (elf is not null && !File.Exists(elf))
-        {
+        var elf = pipeline.Build.Elf is { } e ? BuildSandbox.ResolveInside(root, e) : null;
+        if (pipeline.Build.Elf is not null && elf is null)
             log.LogWarning("Build: the elf artifact {Elf} is missing; boots go on without symbols", pipeline.Build.Elf);
-            elf = null;
-        }
 
         // More symbol files (programs the kernel runs): the ones that exist; a missing one costs only names.
-        var symbols = pipeline.Build.Symbols.Select(s => Path.GetFullPath(Path.Combine(root, s))).Where(File.Exists).ToList();
+        var symbols = pipeline.Build.Symbols.Select(s => BuildSandbox.ResolveInside(root, s)).OfType<string>().ToList();
         return new BuildArtifacts(image, elf, modules) { Symbols = symbols };
     }
 
-    private static string Artifact(string root, string relative, string what)
-    {
-        var path = Path.GetFullPath(Path.Combine(root, relative));
-        if (!File.Exists(path))
-            throw new BuildFailedException($"the build succeeded but did not produce the {what} artifact '{relative}'");
-        return path;
-    }
+    private static string Artifact(string root, string relative, string what) =>
+        BuildSandbox.ResolveInside(root, relative)
+        ?? throw new BuildFailedException($"the build succeeded but did not produce the {what} artifact '{relative}'");
 }
