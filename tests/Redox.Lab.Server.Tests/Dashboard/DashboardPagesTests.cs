@@ -34,7 +34,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         Assert.Equal("text/html", list.Content.Headers.ContentType?.MediaType);
         Assert.Contains($"href=\"/runs/{pushed.RunId}\"", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Contains(pushed.Commit, runPage, StringComparison.Ordinal);
+        Assert.Contains(pushed.Commit!, runPage, StringComparison.Ordinal);
         foreach (var stage in new[] { "entry", "long-mode", "kmain-done" })
             Assert.Contains($"<code>{stage}</code>", runPage, StringComparison.Ordinal);
         Assert.Contains("double-free", runPage, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.OK, chart.StatusCode);
         var html = await chart.Content.ReadAsStringAsync();
         Assert.Contains("data-chart=", html, StringComparison.Ordinal);
-        Assert.Contains(pushed.Commit, html, StringComparison.Ordinal);
+        Assert.Contains(pushed.Commit!, html, StringComparison.Ordinal);
         Assert.Contains($"data-series=\"dash-{tag}/qemu-0 {job.Variant}\"", html, StringComparison.Ordinal);
     }
 
@@ -74,14 +74,31 @@ public sealed class DashboardPagesTests(LabFixture lab)
 
 
     [Fact]
+    public async Task RunsPage_FilterByLocationInsteadOfName_MatchesNothing()
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag), register: false);
+        var registered = await lab.RegisterRepoAsync(repo.Path, name: "named-" + tag);
+        var pushed = await lab.PushAsync(repo);
+        using var client = lab.Client();
+
+        var byName = await client.GetStringAsync($"/runs?repository={Uri.EscapeDataString(registered.Name)}");
+        var byLocation = await client.GetStringAsync($"/runs?repository={Uri.EscapeDataString(repo.Path)}");
+
+        Assert.Contains($"href=\"/runs/{pushed.RunId}\"", byName, StringComparison.Ordinal);
+        Assert.DoesNotContain($"href=\"/runs/{pushed.RunId}\"", byLocation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunsPage_TwoPagesByKeyset_OlderLinkReachesTheOlderRunOnce()
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
-        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag));
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag), register: false);
+        var registered = await lab.RegisterRepoAsync(repo.Path, name: "keyset-" + tag);
         var older = await lab.PushAsync(repo);
         var newer = await lab.PushAsync(repo);
         using var client = lab.Client();
-        var filter = $"/runs?repository={Uri.EscapeDataString(repo.Path)}&limit=1";
+        var filter = $"/runs?repository={Uri.EscapeDataString(registered.Name)}&limit=1";
 
         var first = await client.GetStringAsync(filter);
         var next = System.Text.RegularExpressions.Regex.Match(first, "href=\"([^\"]*before=[^\"]*)\" rel=\"next\"").Groups[1].Value;

@@ -17,9 +17,12 @@ public sealed class LabFixture : IAsyncLifetime
 {
     public const string EnrolmentSecret = "test-enrolment-secret";
     public const int LeaseSeconds = 30;
+    public const int GitProcessTimeoutSeconds = 10;
+    public const int GitTotalTimeoutSeconds = 20;
 
     private WebApplicationFactory<Program>? _factory;
     private PostgresCluster? _cluster;
+    private bool _ownsCluster;
 
     public static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -42,7 +45,25 @@ public sealed class LabFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(TempDir);
         _cluster = await PostgresCluster.StartAsync(Path.Combine(TempDir, "pg"));
-        ConnectionString = _cluster.ConnectionString("lab_" + Guid.NewGuid().ToString("N")[..8]);
+        _ownsCluster = true;
+        await StartServerAsync();
+    }
+
+    /// <summary>
+    /// Another lab server on its own fresh database in this fixture's PostgreSQL, for a test that must see no other
+    /// test's machines or runs (a job over every machine). Dispose it; the cluster stays with this fixture.
+    /// </summary>
+    public async Task<LabFixture> IsolatedAsync()
+    {
+        var lab = new LabFixture { _cluster = _cluster };
+        Directory.CreateDirectory(lab.TempDir);
+        await lab.StartServerAsync();
+        return lab;
+    }
+
+    private async Task StartServerAsync()
+    {
+        ConnectionString = _cluster!.ConnectionString("lab_" + Guid.NewGuid().ToString("N")[..8]);
 
         using var output = new StringWriter();
         var exit = await MigrateCommand.RunAsync(["--connection", ConnectionString], output, output);
@@ -58,6 +79,9 @@ public sealed class LabFixture : IAsyncLifetime
             b.UseSetting("Lab:EnrolmentSecret", EnrolmentSecret);
             b.UseSetting("Lab:DataDir", Path.Combine(TempDir, "server"));
             b.UseSetting("Lab:LeaseSeconds", LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Short git bounds, so a test against a remote that never answers ends in seconds (a local fetch takes milliseconds).
+            b.UseSetting("Lab:Git:ProcessTimeoutSeconds", GitProcessTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            b.UseSetting("Lab:Git:TotalTimeoutSeconds", GitTotalTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             b.UseEnvironment("Testing");
         });
         _factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
@@ -67,7 +91,7 @@ public sealed class LabFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
-        if (_cluster is not null) await _cluster.DisposeAsync();
+        if (_cluster is not null && _ownsCluster) await _cluster.DisposeAsync();
         try
         {
             Directory.Delete(TempDir, recursive: true);
@@ -160,12 +184,16 @@ public sealed class LabFixture : IAsyncLifetime
         return repo;
     }
 
+    /// <summary>Pushes the branch and waits until git resolved it (in the background); the response carries the resolved commit.</summary>
     public async Task<PushResponse> PushAsync(GitRepo repo, string branch = "main")
     {
         using var client = Client();
         var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch), Json);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+        var run = await WaitForRunAsync(pushed.RunId, r => !r.Resolving);
+        Assert.True(run.Outcome != Outcome.Error, run.Detail);
+        return pushed with { Commit = run.Commit };
     }
 
     public async Task<RunView> RunAsync(Guid runId)
