@@ -39,7 +39,11 @@ public sealed class BuildRunner(TimeProvider time, BuildSandbox sandbox, ILogger
         long printed = 0;
         using var timeout = new CancellationTokenSource(pipeline.Build.Timeout, time);
         using var flooded = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, flooded.Token);
+        using var overDisk = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, flooded.Token, overDisk.Token);
+        using var stopWatching = new CancellationTokenSource();
+        var diskLimit = (long)sandbox.Options.DiskMiB * 1024 * 1024;
+        var watching = WatchDiskAsync(root, diskLimit, overDisk, stopWatching.Token);
         void Take(RawConsoleLine line)
         {
             if (Interlocked.Add(ref printed, line.Bytes.Length + 1) > limit)
@@ -51,28 +55,43 @@ public sealed class BuildRunner(TimeProvider time, BuildSandbox sandbox, ILogger
             onLine(line);
         }
 
-        foreach (var command in pipeline.Build.Commands)
+        try
         {
-            log.LogInformation("Build: {Command}", command);
-            ProcessResult result;
-            try
+            foreach (var command in pipeline.Build.Commands)
             {
-                var sandboxed = sandbox.Wrap(command, root, variant.Env, network);
-                result = await ProcessRunner.RunAsync(sandboxed.File, sandboxed.Args, root, sandboxed.Env, Take, linked.Token, clearEnvironment: true);
-            }
-            catch (OperationCanceledException) when (flooded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new BuildFailedException($"build timeout ({pipeline.Build.Timeout}) passed during `{command}`");
-            }
+                log.LogInformation("Build: {Command}", command);
+                ProcessResult result;
+                try
+                {
+                    var sandboxed = sandbox.Wrap(command, root, variant.Env, network);
+                    result = await ProcessRunner.RunAsync(sandboxed.File, sandboxed.Args, root, sandboxed.Env, Take, linked.Token, clearEnvironment: true);
+                }
+                catch (OperationCanceledException) when (overDisk.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new BuildFailedException($"the build's checkout grew past {sandbox.Options.DiskMiB} MiB during `{command}` and the build was stopped");
+                }
+                catch (OperationCanceledException) when (flooded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new BuildFailedException($"build timeout ({pipeline.Build.Timeout}) passed during `{command}`");
+                }
 
-            if (flooded.IsCancellationRequested)
-                throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
-            if (result.ExitCode != 0)
-                throw new BuildFailedException($"`{command}` exited with status {result.ExitCode}:\n{string.Join('\n', result.Tail.TakeLast(20))}");
+                if (overDisk.IsCancellationRequested)
+                    throw new BuildFailedException($"the build's checkout grew past {sandbox.Options.DiskMiB} MiB during `{command}` and the build was stopped");
+                if (flooded.IsCancellationRequested)
+                    throw new BuildFailedException($"the build printed more than {sandbox.Options.MaxOutputMiB} MiB during `{command}` and was stopped");
+                if (result.ExitCode != 0)
+                    throw new BuildFailedException($"`{command}` exited with status {result.ExitCode}:\n{string.Join('\n', result.Tail.TakeLast(20))}");
+            }
+        }
+        finally
+        {
+            // On every way out (a failed command too): the watcher stops before the build returns.
+            await stopWatching.CancelAsync();
+            await watching;
         }
 
         var image = Artifact(root, pipeline.Build.Image, "image");
@@ -84,6 +103,59 @@ public sealed class BuildRunner(TimeProvider time, BuildSandbox sandbox, ILogger
         // More symbol files (programs the kernel runs): the ones that exist; a missing one costs only names.
         var symbols = pipeline.Build.Symbols.Select(s => BuildSandbox.ResolveInside(root, s)).OfType<string>().ToList();
         return new BuildArtifacts(image, elf, modules) { Symbols = symbols };
+    }
+
+    /// <summary>
+    /// The disk limit: every <see cref="SandboxOptions.DiskCheckSeconds"/> the checkout's files are summed (apparent
+    /// sizes, links not followed); past the limit the build is stopped. Sampled, so a build may pass the limit by what
+    /// it writes in one interval (each file is also capped by RLIMIT_FSIZE).
+    /// </summary>
+    private async Task WatchDiskAsync(string root, long limit, CancellationTokenSource overDisk, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(sandbox.Options.DiskCheckSeconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var used = await Task.Run(() => DiskUse(root), stop);
+                if (used > limit)
+                {
+                    log.LogWarning("Build: the checkout holds {Used} bytes, over the limit of {Limit}; stopping the build", used, limit);
+                    await overDisk.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The build ended.
+        }
+    }
+
+    /// <summary>The apparent size of every file under <paramref name="root"/>, without following links.</summary>
+    public static long DiskUse(string root)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        long total = 0;
+        try
+        {
+            foreach (var file in new DirectoryInfo(root).EnumerateFiles("*", options))
+            {
+                try
+                {
+                    total += file.Length;
+                }
+                catch (IOException)
+                {
+                    // Deleted while we counted.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        return total;
     }
 
     private static string Artifact(string root, string relative, string what) =>

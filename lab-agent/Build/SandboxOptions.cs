@@ -34,6 +34,12 @@ public sealed class SandboxOptions
     /// <summary>Size of the build's private <c>/tmp</c> (a tmpfs, in memory).</summary>
     public int TmpMiB { get; set; } = 1024;
 
+    /// <summary>Disk the checkout may use (the commit and everything the build writes there); a build past it is stopped and fails.</summary>
+    public int DiskMiB { get; set; } = 20480;
+
+    /// <summary>How often the checkout's disk use is measured.</summary>
+    public int DiskCheckSeconds { get; set; } = 15;
+
     /// <summary>Console output of one build (all its commands); a build printing more is stopped and fails.</summary>
     public int MaxOutputMiB { get; set; } = 64;
 

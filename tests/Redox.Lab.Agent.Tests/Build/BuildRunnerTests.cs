@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Redox.Lab.Agent.Build;
 using Redox.Lab.Agent.Machines;
 using Redox.Lab.Agent.Tests.Fakes;
@@ -195,6 +196,31 @@ public sealed class BuildRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_CheckoutGrowsPastDiskLimit_StoppedAtNextCheckAsBuildFailure()
+    {
+        _options.Sandbox.DiskMiB = 1;
+        var time = new FakeTimeProvider();
+        var written = Path.Combine(Checkout, "written");
+
+        var build = Build("head -c 2000000 /dev/zero > big && touch written && sleep 120", time: time);
+        while (!File.Exists(written) && !build.IsCompleted)
+            await Task.Delay(20);
+        time.Advance(TimeSpan.FromSeconds(_options.Sandbox.DiskCheckSeconds));
+        var e = await Assert.ThrowsAsync<BuildFailedException>(() => build.WaitAsync(TimeSpan.FromMinutes(1)));
+
+        Assert.Contains("grew past 1 MiB", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DiskUse_LinkToLargeTreeOutside_NotCounted()
+    {
+        File.WriteAllBytes(Path.Combine(Checkout, "data"), new byte[4096]);
+        File.CreateSymbolicLink(Path.Combine(Checkout, "usr"), "/usr");
+
+        Assert.Equal(4096 + "checkout\n".Length, BuildRunner.DiskUse(Checkout));
+    }
+
+    [Fact]
     public async Task RunAsync_BubblewrapMissing_LabFailureAndCommandNeverRuns()
     {
         _options.Sandbox.Bwrap = "/nonexistent/bwrap";
@@ -212,7 +238,7 @@ public sealed class BuildRunnerTests : IDisposable
         Assert.Throws<BuildFailedException>(() => BuildSandbox.ResolveInside(Checkout, "../../tokens/server.json"));
     }
 
-    private async Task<BuildArtifacts> Build(string command, string image = "out/kernel.bin", string? env = null, bool network = false, bool trusted = false)
+    private async Task<BuildArtifacts> Build(string command, string image = "out/kernel.bin", string? env = null, bool network = false, bool trusted = false, TimeProvider? time = null)
     {
         var yaml = Pipelines.Yaml(build: command, image: image);
         if (env is not null)
@@ -220,7 +246,7 @@ public sealed class BuildRunnerTests : IDisposable
         if (network)
             yaml = yaml.Replace("  artifacts:", "  network: true\n  artifacts:", StringComparison.Ordinal);
         var pipeline = PipelineLoader.Load(yaml, "pipelines/test.yaml");
-        var runner = new BuildRunner(TimeProvider.System, new BuildSandbox(Options.Create(_options), NullLogger<BuildSandbox>.Instance), NullLogger<BuildRunner>.Instance);
+        var runner = new BuildRunner(time ?? TimeProvider.System, new BuildSandbox(Options.Create(_options), NullLogger<BuildSandbox>.Instance), NullLogger<BuildRunner>.Instance);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         return await runner.RunAsync(pipeline, pipeline.Variant("default"), Checkout, Add, timeout.Token, networkAllowed: trusted);
     }
