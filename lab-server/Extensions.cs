@@ -87,6 +87,7 @@ public static class Extensions
         services.AddDashboardQueries();
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();
+        services.AddScoped<LateResults>();
         services.AddScoped<JobRetries>();
         services.AddScoped<RunRollup>();
         services.AddSingleton<JobWakeups>();
