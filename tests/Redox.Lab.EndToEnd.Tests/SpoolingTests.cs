@@ -1,0 +1,96 @@
+using System.Text.RegularExpressions;
+using Redox.Lab.Contracts.Api;
+using Xunit;
+
+namespace Redox.Lab.EndToEnd.Tests;
+
+/// <summary>
+/// The server goes away in the middle of a job (killed mid-boot, kept down until the job's boots have ended and
+/// for several leases); the agent spools (lab-agent/Server/SPOOL.md), and when the server is back the job ends as
+/// what it was, never agent-lost, with every console line and boot report stored exactly once.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed partial class SpoolingTests(LabFixture lab)
+{
+    private static readonly string[] Stages = ["entry", "long-mode", "serial", "tsc", "mm", "smp", "bootstrap", "kmain-done"];
+
+    [Fact]
+    public async Task ServerKilledMidBoot_BootsEndWhileDown_ResultsArriveOnceNotAgentLost()
+    {
+        // The reference kernel, one variant, two boots: the server dies during boot 0, so boot 1 runs from
+        // its power-on to its report with no server at all.
+        var yaml = File.ReadAllText(Path.Combine(LabFixture.RepoRoot, "pipelines/redox-reference.yaml"));
+        yaml = yaml.Replace("  count: 1", "  count: 2", StringComparison.Ordinal);
+        yaml = yaml[..yaml.IndexOf("variants:", StringComparison.Ordinal)] + "variants:\n  - name: p2buddy\n    env: { ALLOCATOR: p2buddy }\n";
+        var commit = lab.Commit("pipelines/spool.yaml", yaml, "reference kernel, two boots");
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/spool.yaml"));
+
+        var job = await WaitForBootConsoleAsync(pushed.RunId);
+        var agentOutputBefore = lab.Agent.Output.Length;
+        lab.KillServer();
+        var killedAt = DateTimeOffset.UtcNow;
+
+        // Down until the agent has spooled both boots' reports (it logs each), and at least SweepGapSeconds + 15 s
+        // (many leases of LeaseSeconds): far past the lease, as a 5-minute outage is past the default 30 s lease.
+        var minimumDown = TimeSpan.FromSeconds(LabFixture.SweepGapSeconds + 15);
+        var until = DateTime.UtcNow.AddMinutes(6);
+        while (DateTime.UtcNow < until && !(SpooledBoots(lab.Agent.Output[agentOutputBefore..], job) >= 2 && DateTimeOffset.UtcNow - killedAt >= minimumDown))
+        {
+            await Task.Delay(500);
+        }
+
+        Assert.True(SpooledBoots(lab.Agent.Output[agentOutputBefore..], job) >= 2, "the agent did not spool both boots while the server was down\n" + lab.Agent.Tail(80));
+        var restartedAt = DateTimeOffset.UtcNow;
+        await lab.RestartServerAsync();
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(4));
+
+        Assert.True(run.Outcome == Outcome.Passed, $"run ended {run.Outcome}: {string.Join("; ", run.Jobs.Select(j => j.Detail))}\n{lab.Diagnostics()}");
+        var only = Assert.Single(run.Jobs);
+        Assert.Equal((job, 1, Outcome.Passed), (only.Id, only.Attempt, only.Outcome));
+        Assert.Equal([0, 1], only.Boots.Select(b => b.Index).Order());
+        // Boot 0 was running when the server died; boot 1 ran entirely while it was down.
+        Assert.True(only.Boots[0].EndedAt > killedAt, $"boot 0 ended {only.Boots[0].EndedAt:O}, before the kill at {killedAt:O}");
+        Assert.True(only.Boots[1].StartedAt > killedAt && only.Boots[1].EndedAt < restartedAt, $"boot 1 ran {only.Boots[1].StartedAt:O}..{only.Boots[1].EndedAt:O}; down {killedAt:O}..{restartedAt:O}");
+        foreach (var boot in only.Boots)
+        {
+            Assert.Equal(Outcome.Passed, boot.Outcome);
+            Assert.Equal(Stages, boot.Stages.Select(s => s.Name).Where(Stages.Contains));
+        }
+
+        // Every line once: the server holds as many lines as the agent spooled, and each boot's markers once.
+        var console = await lab.GetConsoleAsync(job);
+        var drained = DrainedLines().Match(lab.Agent.Output[agentOutputBefore..]);
+        Assert.True(drained.Success, "the agent never logged its spool drained\n" + lab.Agent.Tail(80));
+        Assert.Equal(long.Parse(drained.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), console.Count);
+        for (var boot = 0; boot < 2; boot++)
+        {
+            var lines = console.Where(l => l.Boot == boot).Select(l => l.Text).ToList();
+            Assert.Single(lines, l => l.Contains("@@LAB end ", StringComparison.Ordinal));
+            foreach (var stage in Stages)
+                Assert.Single(lines, l => l.Contains($"@@LAB stage name={stage} ", StringComparison.Ordinal));
+        }
+        Assert.DoesNotContain("agent-lost", lab.Server.Output, StringComparison.Ordinal);
+    }
+
+    private static int SpooledBoots(string agentOutput, Guid job) =>
+        Regex.Count(agentOutput, $"Job {job}: boot \\d+ ended passed; report spooled");
+
+    private async Task<Guid> WaitForBootConsoleAsync(Guid runId)
+    {
+        var until = DateTime.UtcNow.AddMinutes(10);
+        while (DateTime.UtcNow < until)
+        {
+            var run = await lab.GetRunAsync(runId);
+            foreach (var job in run.Jobs)
+            {
+                if ((await lab.GetConsoleAsync(job.Id)).Any(l => l.Boot == 0))
+                    return job.Id;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"run {runId}: boot 0 never printed\n{lab.Diagnostics()}");
+    }
+
+    [GeneratedRegex(@"spool drained: (\d+) console lines, 2 boot reports")]
+    private static partial Regex DrainedLines();
+}
