@@ -215,17 +215,21 @@ public sealed class LabFixture : IAsyncLifetime
 
     private async Task WaitHealthyAsync()
     {
-        var until = DateTime.UtcNow.AddSeconds(60);
+        // Generous: a server restarted on a loaded machine can take a minute to answer. Each probe has its own
+        // short timeout (a pooled connection to a killed server hangs until it does), on a fresh connection.
+        var until = DateTime.UtcNow.AddMinutes(3);
+        using var probe = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(10) };
         while (DateTime.UtcNow < until && !Server.HasExited)
         {
             try
             {
-                if ((await Http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                using var response = await probe.GetAsync("/healthz");
+                if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
 

@@ -7,7 +7,9 @@ namespace Redox.Lab.EndToEnd.Tests;
 /// <summary>
 /// The server goes away in the middle of a job (killed mid-boot, kept down until the job's boots have ended and
 /// for several leases); the agent spools (lab-agent/Server/SPOOL.md), and when the server is back the job ends as
-/// what it was, never agent-lost, with every console line and boot report stored exactly once.
+/// what it was, never agent-lost, with every console line and boot report stored exactly once. "What it was" is what
+/// the agent judged while the server was down (its log says so for each boot): normally passed; on a machine so loaded
+/// that TCG misses the boot timeout, boot-timeout, and then that is what the server must show.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed partial class SpoolingTests(LabFixture lab)
@@ -34,27 +36,30 @@ public sealed partial class SpoolingTests(LabFixture lab)
         // (many leases of LeaseSeconds): far past the lease, as a 5-minute outage is past the default 30 s lease.
         var minimumDown = TimeSpan.FromSeconds(LabFixture.SweepGapSeconds + 15);
         var until = DateTime.UtcNow.AddMinutes(6);
-        while (DateTime.UtcNow < until && !(SpooledBoots(lab.Agent.Output[agentOutputBefore..], job) >= 2 && DateTimeOffset.UtcNow - killedAt >= minimumDown))
+        while (DateTime.UtcNow < until && !(SpooledBoots(lab.Agent.Output[agentOutputBefore..], job).Count >= 2 && DateTimeOffset.UtcNow - killedAt >= minimumDown))
         {
             await Task.Delay(500);
         }
 
-        Assert.True(SpooledBoots(lab.Agent.Output[agentOutputBefore..], job) >= 2, "the agent did not spool both boots while the server was down\n" + lab.Agent.Tail(80));
+        var spooled = SpooledBoots(lab.Agent.Output[agentOutputBefore..], job);
+        Assert.True(spooled.Count >= 2, "the agent did not spool both boots while the server was down\n" + lab.Agent.Tail(80));
         var restartedAt = DateTimeOffset.UtcNow;
         await lab.RestartServerAsync();
         var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(4));
 
-        Assert.True(run.Outcome == Outcome.Passed, $"run ended {run.Outcome}: {string.Join("; ", run.Jobs.Select(j => j.Detail))}\n{lab.Diagnostics()}");
+        var expected = spooled.Values.Aggregate(Outcome.Passed, OutcomeNames.Worst);
+        Assert.True(run.Outcome == expected, $"run ended {run.Outcome}, the agent saw {expected}: {string.Join("; ", run.Jobs.Select(j => j.Detail))}\n{lab.Diagnostics()}");
         var only = Assert.Single(run.Jobs);
-        Assert.Equal((job, 1, Outcome.Passed), (only.Id, only.Attempt, only.Outcome));
+        Assert.Equal((job, 1, expected), (only.Id, only.Attempt, only.Outcome));
+        Assert.NotEqual(Outcome.AgentLost, only.Outcome);
         Assert.Equal([0, 1], only.Boots.Select(b => b.Index).Order());
         // Boot 0 was running when the server died; boot 1 ran entirely while it was down.
         Assert.True(only.Boots[0].EndedAt > killedAt, $"boot 0 ended {only.Boots[0].EndedAt:O}, before the kill at {killedAt:O}");
         Assert.True(only.Boots[1].StartedAt > killedAt && only.Boots[1].EndedAt < restartedAt, $"boot 1 ran {only.Boots[1].StartedAt:O}..{only.Boots[1].EndedAt:O}; down {killedAt:O}..{restartedAt:O}");
         foreach (var boot in only.Boots)
         {
-            Assert.Equal(Outcome.Passed, boot.Outcome);
-            Assert.Equal(Stages, boot.Stages.Select(s => s.Name).Where(Stages.Contains));
+            Assert.Equal(spooled[boot.Index], boot.Outcome);
+            Assert.Equal(Stages.Take(boot.Stages.Count(s => Stages.Contains(s.Name))), boot.Stages.Select(s => s.Name).Where(Stages.Contains));
         }
 
         // Every line once: the server holds as many lines as the agent spooled, and each boot's markers once.
@@ -62,18 +67,21 @@ public sealed partial class SpoolingTests(LabFixture lab)
         var drained = DrainedLines().Match(lab.Agent.Output[agentOutputBefore..]);
         Assert.True(drained.Success, "the agent never logged its spool drained\n" + lab.Agent.Tail(80));
         Assert.Equal(long.Parse(drained.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), console.Count);
-        for (var boot = 0; boot < 2; boot++)
+        foreach (var boot in only.Boots)
         {
-            var lines = console.Where(l => l.Boot == boot).Select(l => l.Text).ToList();
-            Assert.Single(lines, l => l.Contains("@@LAB end ", StringComparison.Ordinal));
-            foreach (var stage in Stages)
-                Assert.Single(lines, l => l.Contains($"@@LAB stage name={stage} ", StringComparison.Ordinal));
+            var lines = console.Where(l => l.Boot == boot.Index).Select(l => l.Text).ToList();
+            Assert.Equal(boot.Outcome == Outcome.Passed ? 1 : 0, lines.Count(l => l.Contains("@@LAB end ", StringComparison.Ordinal)));
+            foreach (var stage in boot.Stages.Where(s => Stages.Contains(s.Name)))
+                Assert.Single(lines, l => l.Contains($"@@LAB stage name={stage.Name} ", StringComparison.Ordinal));
         }
         Assert.DoesNotContain("agent-lost", lab.Server.Output, StringComparison.Ordinal);
     }
 
-    private static int SpooledBoots(string agentOutput, Guid job) =>
-        Regex.Count(agentOutput, $"Job {job}: boot \\d+ ended passed; report spooled");
+    /// <summary>The outcome of each boot the agent spooled, from its log.</summary>
+    private static Dictionary<int, Outcome> SpooledBoots(string agentOutput, Guid job) =>
+        Regex.Matches(agentOutput, $@"Job {job}: boot (\d+) ended ([a-z-]+); report spooled")
+            .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+                m => OutcomeNames.TryParse(m.Groups[2].Value, out var o) ? o : Outcome.Pending);
 
     private async Task<Guid> WaitForBootConsoleAsync(Guid runId)
     {
