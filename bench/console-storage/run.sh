@@ -26,10 +26,12 @@ trap cleanup EXIT
 
 dotnet build "$root/lab-server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 dotnet build "$root/migrations" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port" >/dev/null
-db="host=127.0.0.1 port=$pg_port user=lab dbname=bench"
-"$PSQL" "host=127.0.0.1 port=$pg_port user=lab dbname=postgres" -qc "CREATE DATABASE bench" >/dev/null
-conn="Host=127.0.0.1;Port=$pg_port;Username=lab;Database=bench"
+admin=$(bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port" throwaway)
+# The lab role's password is in the cluster's password file (pg-local.sh); libpq and Npgsql read it from there.
+passfile=$(sed -n 's/.*Passfile=\([^;]*\).*/\1/p' <<<"$admin")
+db="host=127.0.0.1 port=$pg_port user=lab dbname=bench passfile=$passfile"
+"$PSQL" "host=127.0.0.1 port=$pg_port user=lab dbname=postgres passfile=$passfile" -qc "CREATE DATABASE bench" >/dev/null
+conn="${admin/Database=postgres/Database=bench}"
 mig="$root/migrations/bin/Debug/net10.0/Redox.Lab.Migrations.dll"
 dotnet "$mig" --connection "$conn" >/dev/null
 dotnet "$mig" create-token --connection "$conn" --user admin --role admin --out "$scratch/admin-token" >/dev/null

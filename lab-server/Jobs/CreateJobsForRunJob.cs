@@ -39,12 +39,12 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
             await EndWithoutJobsAsync(runId, $"the pipeline no longer loads: {ex.Message}", clock.GetUtcNow(), ct);
             return;
         }
-        var machines = (await db.Machines.AsNoTracking().Where(m => m.Active)
-                .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
-                .Select(m => new { m.Id, m.Tags })
-                .ToListAsync(ct))
-            .Select(m => (m.Id, (IReadOnlyList<string>)m.Tags))
-            .ToList();
+        var active = await db.Machines.AsNoTracking().Where(m => m.Active)
+            .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
+            .Select(m => new { m.Id, m.AgentId, m.Tags })
+            .ToListAsync(ct);
+        var machines = active.Select(m => (m.Id, (IReadOnlyList<string>)m.Tags)).ToList();
+        var agentOf = active.ToDictionary(m => m.Id, m => m.AgentId);
         var plan = MachineMatching.Plan(pipeline.Variants, machines)
             // Runs the judge scheduled (baseline, extra, bisection, calibration boots) go to one machine and variant.
             .Where(p => (run.OnlyMachineId is null || p.MachineId == run.OnlyMachineId) && (run.OnlyVariant is null || p.Variant == run.OnlyVariant))
@@ -72,8 +72,10 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
                     ON CONFLICT (run_id, variant, machine_id, attempt) DO NOTHING
                     """, ct);
             }
-            // Delivered when the transaction commits, so a woken agent always finds the jobs.
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {runId.ToString()})", ct);
+            // Delivered when the transaction commits, so a woken agent always finds the jobs; only the agents of
+            // the planned machines wake.
+            foreach (var payload in JobWakeups.AgentPayloads(plan.Select(p => agentOf[p.MachineId])))
+                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {payload})", ct);
         }
         await tx.CommitAsync(ct);
     }

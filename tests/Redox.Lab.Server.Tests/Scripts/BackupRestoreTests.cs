@@ -161,7 +161,8 @@ public sealed class BackupRestoreTests(LabFixture lab)
     private static string Conninfo(string connectionString)
     {
         var b = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"host={b.Host} port={b.Port} user={b.Username} dbname={b.Database}";
+        // The password stays in its password file (pg-local.sh writes one); the scripts read it through libpq.
+        return $"host={b.Host} port={b.Port} user={b.Username} dbname={b.Database}" + (b.Passfile is { Length: > 0 } f ? $" passfile={f}" : "");
     }
 
     private static Task<string> Script(string name, params string[] args) =>
