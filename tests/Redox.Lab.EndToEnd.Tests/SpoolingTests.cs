@@ -74,7 +74,9 @@ public sealed partial class SpoolingTests(LabFixture lab)
             foreach (var stage in boot.Stages.Where(s => Stages.Contains(s.Name)))
                 Assert.Single(lines, l => l.Contains($"@@LAB stage name={stage.Name} ", StringComparison.Ordinal));
         }
-        Assert.DoesNotContain("agent-lost", lab.Server.Output, StringComparison.Ordinal);
+        // Not asserted: that the lease never ran out after the restart. With a 6 s lease on a loaded machine the restarted
+        // server may fail the job as agent-lost before the agent's heartbeat gets through; the holder's completion then
+        // replaces it and withdraws the retry (lab-server/Jobs/LateResults.cs), which the single attempt above shows.
     }
 
     /// <summary>The outcome of each boot the agent spooled, from its log.</summary>
