@@ -94,6 +94,9 @@ public sealed class JobRunner(
             {
                 phase = $"boot {i}";
                 var report = await boots.RunAsync(i, pipeline, variant.Machine, media, machine, console, ct);
+                // Every boot tells the server what machine it ran on (drift: Machines/Health/README.md).
+                if (report.Outcome.Kind() != OutcomeKind.Infrastructure)
+                    report = report with { Fingerprint = Machines.Health.HealthChecker.Fingerprint(machine, report) };
                 spool.Boot(report);
                 reports.Add(report);
             }

@@ -502,6 +502,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<DateTimeOffset?>("ComparableSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("comparable_since");
+
                     b.Property<int>("Cpus")
                         .HasColumnType("integer")
                         .HasColumnName("cpus");

@@ -253,6 +253,9 @@ public sealed class LabFixture : IAsyncLifetime
 
     private string Git(params string[] args) => Run("git", [.. new[] { "-C", TestRepo }, .. args]);
 
+    /// <summary>The lab-agent's program, for tests that start agents of their own.</summary>
+    public static string AgentDll => Dll("lab-agent", "Redox.Lab.Agent");
+
     private static string Dll(string folder, string assembly) =>
         Path.Combine(RepoRoot, folder, "bin", Configuration, "net10.0", assembly + ".dll");
 
