@@ -24,7 +24,8 @@ public enum JobCallStatus
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
 public sealed class AgentJobs(
-    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options)
+    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options,
+    LateResults late)
 {
     /// <summary>Renews the lease; null for an unknown job, false when the agent must stop (ended, or not its job).</summary>
     public async Task<bool?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
@@ -124,16 +125,24 @@ public sealed class AgentJobs(
         return JobCallStatus.Ok;
     }
 
-    /// <summary>Ends the job and, when it was the run's last, the run. A job already ended (completed, agent-lost) stays as it is.</summary>
+    /// <summary>
+    /// Ends the job and, when it was the run's last, the run. A job already ended stays as it is, except that its holder's
+    /// kernel outcome replaces agent-lost (<see cref="LateResults"/>: the agent spooled through an outage).
+    /// </summary>
     public async Task<JobCallStatus> CompleteAsync(Guid agentId, Guid jobId, JobCompletion completion, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
-        if (job.State == JobStates.Ended) return JobCallStatus.Ok;
-
         var now = clock.GetUtcNow();
+        if (job.State == JobStates.Ended)
+        {
+            await late.AcceptAsync(job, completion, now, ct);
+            await tx.CommitAsync(ct);
+            return JobCallStatus.Ok;
+        }
+
         job.State = JobStates.Ended;
         job.Outcome = completion.Outcome;
         job.Detail = completion.Detail;

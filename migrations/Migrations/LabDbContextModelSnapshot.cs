@@ -1243,6 +1243,22 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Jobs.LeaseSweepRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("SweptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("swept_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_lease_sweeps");
+
+                    b.ToTable("lease_sweeps", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>
                 {
                     b.Property<long>("Id")
