@@ -10,9 +10,10 @@ namespace Redox.Lab.Agent.Tests;
 public sealed class AgentExtensionsTests
 {
     [Fact]
-    public void AddAgent_NoMachinesConfigured_OneQemuMachineAndEveryServiceResolves()
+    public async Task AddAgent_NoMachinesConfigured_OneQemuMachineAndEveryServiceResolves()
     {
-        using var services = Build(new Dictionary<string, string?> { ["Agent:Server"] = "http://127.0.0.1:5080" });
+        // Disposed as the host disposes it: asynchronously (the spool drainer is async-disposable only).
+        await using var services = Build(new Dictionary<string, string?> { ["Agent:Server"] = "http://127.0.0.1:5080" });
 
         var pool = services.GetRequiredService<MachinePool>();
         var machine = Assert.Single(pool.Infos);
