@@ -60,6 +60,8 @@ public static class Extensions
 
         // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.
         services.AddLabAuthentication();
+        // Login, enrolment, token creation and push: ASP.NET Core's rate limiter (Infrastructure/RateLimits).
+        services.AddLabRateLimits(builder.Configuration);
 
         // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout.
         services.AddResiliencePipeline(GitMirrors.Pipeline, p => p
@@ -82,6 +84,7 @@ public static class Extensions
         services.AddScoped<ProfileStore>();
         services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
+        services.AddSingleton<ArtifactFiles>();
         services.AddScoped<Machines.MachineHealthService>();
         services.AddDashboard();
         services.AddDashboardQueries();
@@ -108,6 +111,8 @@ public static class Extensions
         services.AddScoped<CreateJobsForRunJob>();
         services.AddScoped<FailLostJobsJob>();
         services.AddScoped<ScheduleStalledRunsJob>();
+        services.AddScoped<ExpireQueuedJobsJob>();
+        services.AddScoped<RunCancellation>();
         services.AddHostedService<RecurringJobs>();
         services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -140,8 +145,11 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSecurityHeaders();
+        app.UseRequestLimits();
         app.UseAuthentication();
         app.UseSessionAntiforgery();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.UseAntiforgery();
     }

@@ -29,6 +29,7 @@ app.MapHangfire();
 app.MapLoginPages();
 app.MapIdentityApi();
 app.MapRepositoriesApi();
+app.MapCancelApi();
 
 app.Run();
 

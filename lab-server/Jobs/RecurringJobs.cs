@@ -23,6 +23,9 @@ internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<Recu
                 recurring.AddOrUpdate<Verdicts.CalibrateMachinesJob>(
                     Verdicts.CalibrateMachinesJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     Verdicts.CalibrateMachinesJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<ExpireQueuedJobsJob>(
+                    ExpireQueuedJobsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    ExpireQueuedJobsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
                 return;
             }
             catch (Exception ex)
