@@ -26,7 +26,7 @@ public sealed class LabOptions
     /// An agent not heard from for this long is offline: its machines get no new jobs and show offline.
     /// An idle agent long-polls at least every 30 s and a busy one heartbeats every LeaseSeconds/3.
     /// </summary>
-    public int AgentOfflineSeconds { get; set; } = 90;
+    public int AgentOfflineSeconds { get; set; } = 120;
 
     /// <summary>
     /// A queued job expires (infra-error, not retried) when no agent able to run it has been seen for this

@@ -28,7 +28,7 @@ public static partial class AgentsApi
     }
 
     public static async Task<Results<Ok<EnrolResponse>, ProblemHttpResult>> Enrol(
-        EnrolRequest request, LabDbContext db, IOptions<LabOptions> options, TimeProvider clock, CancellationToken ct)
+        EnrolRequest request, LabDbContext db, IOptionsSnapshot<LabOptions> options, TimeProvider clock, CancellationToken ct)
     {
         if (!AgentTokens.SecretMatches(request.Secret, options.Value.EnrolmentSecret))
             return Problem(401, "Enrolment refused", "wrong enrolment secret (or Lab:EnrolmentSecret is not set on the server)");
@@ -64,7 +64,7 @@ public static partial class AgentsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> PutMachines(
-        MachinesUpdate update, ClaimsPrincipal user, LabDbContext db, IOptions<LabOptions> options, CancellationToken ct)
+        MachinesUpdate update, ClaimsPrincipal user, LabDbContext db, IOptionsSnapshot<LabOptions> options, CancellationToken ct)
     {
         if (TooManyMachines(update.Machines, options.Value) is { } tooMany) return tooMany;
         try

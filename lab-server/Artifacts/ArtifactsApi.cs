@@ -24,7 +24,7 @@ public static partial class ArtifactsApi
     }
 
     public static async Task<Results<Ok<ArtifactInfo>, ProblemHttpResult>> Put(
-        Guid id, string name, HttpRequest request, ClaimsPrincipal user, ArtifactStore artifacts, IOptions<LabOptions> options, CancellationToken ct)
+        Guid id, string name, HttpRequest request, ClaimsPrincipal user, ArtifactStore artifacts, IOptionsSnapshot<LabOptions> options, CancellationToken ct)
     {
         if (!ArtifactName().IsMatch(name) || name.Trim('.').Length == 0)
             return Problem(400, "Invalid artifact", "name must be 1 to 100 of [a-z0-9._-], not only dots");

@@ -14,7 +14,7 @@ public sealed class RateLimitOptions
     public int LoginPerMinute { get; set; } = 10;
 
     /// <summary><c>POST /api/agents/enrol</c>, per IP address.</summary>
-    public int EnrolPerMinute { get; set; } = 10;
+    public int EnrolPerMinute { get; set; } = 30;
 
     /// <summary>Token creation (<c>POST /api/users/{name}/tokens</c>), per user.</summary>
     public int TokenPerMinute { get; set; } = 20;

@@ -28,7 +28,7 @@ public enum JobCallStatus
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
 public sealed class AgentJobs(
-    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options)
+    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptionsSnapshot<LabOptions> options)
 {
     /// <summary>
     /// Renews the lease; null for an unknown job. Continue is false when the agent must stop (ended, or not its job);

@@ -101,7 +101,7 @@ namespace Redox.Lab.Migrations.Migrations
                 table: "artifacts",
                 type: "bytea",
                 nullable: false,
-                defaultValue: new byte[0],
+                defaultValue: Array.Empty<byte>(),
                 oldClrType: typeof(byte[]),
                 oldType: "bytea",
                 oldNullable: true);

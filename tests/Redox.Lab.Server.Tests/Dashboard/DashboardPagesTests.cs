@@ -14,7 +14,8 @@ public sealed class DashboardPagesTests(LabFixture lab)
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
         var (_, agent) = await lab.EnrolAsync("dash-" + tag, ["x86_64", tag]);
-        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        // Two boots (the server takes boot reports only below the pipeline's boot.count).
+        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag).Replace("  count: 1\n", "  count: 2\n", StringComparison.Ordinal)));
         var job = (await LabFixture.NextJobAsync(agent, 10))!;
         // Boot 0 passes (the chart plots it); boot 1 panics, so the run page shows its console inline.
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console",

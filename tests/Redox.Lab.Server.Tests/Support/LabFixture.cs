@@ -58,6 +58,11 @@ public sealed class LabFixture : IAsyncLifetime
             b.UseSetting("Lab:EnrolmentSecret", EnrolmentSecret);
             b.UseSetting("Lab:DataDir", Path.Combine(TempDir, "server"));
             b.UseSetting("Lab:LeaseSeconds", LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Every test enrols, pushes and logs in from 127.0.0.1: the rate limits' own tests lower these at run time.
+            b.UseSetting("Lab:RateLimits:LoginPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:EnrolPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:TokenPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:PushPerMinute", "100000");
             b.UseEnvironment("Testing");
         });
         _factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
@@ -166,6 +171,29 @@ public sealed class LabFixture : IAsyncLifetime
         var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch), Json);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+    }
+
+    /// <summary>
+    /// Sets configuration keys on the running server (IOptionsSnapshot/IOptionsMonitor readers see them at once) and
+    /// returns what puts the old values back. A second server would share Hangfire's global job activator, so tests
+    /// that need other settings change the fixture's own; tests of one collection never run in parallel.
+    /// </summary>
+    public IDisposable Configure(params (string Key, string Value)[] settings)
+    {
+        var config = (Microsoft.Extensions.Configuration.IConfigurationRoot)Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var old = settings.Select(s => (s.Key, config[s.Key])).ToList();
+        foreach (var (key, value) in settings) config[key] = value;
+        config.Reload();
+        return new Restore(() =>
+        {
+            foreach (var (key, value) in old) config[key] = value;
+            config.Reload();
+        });
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     public async Task<RunView> RunAsync(Guid runId)
