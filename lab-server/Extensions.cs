@@ -55,7 +55,8 @@ public static class Extensions
 
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        // Problem details never name the server's directories (Infrastructure/ServerPaths).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ServerPaths.Scrub);
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.

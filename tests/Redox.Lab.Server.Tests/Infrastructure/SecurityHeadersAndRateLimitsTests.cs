@@ -119,4 +119,20 @@ public sealed class SecurityHeadersAndRateLimitsTests(LabFixture lab)
 
         AssertRetryAfter(refused);
     }
+
+    [Fact]
+    public async Task Push_GitFailsInsideTheServersDirectory_ErrorDoesNotNameTheDirectory()
+    {
+        var dataDir = Path.Combine(lab.TempDir, "server");
+        var repo = await lab.RegisterRepoAsync(Path.Combine(dataDir, "not-a-repo-" + Guid.NewGuid().ToString("N")[..6]));
+        using var admin = lab.Client();
+
+        var response = await admin.PostAsJsonAsync("/api/runs", new PushRequest(repo.Url, "main"), LabFixture.Json);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(dataDir, body, StringComparison.Ordinal);
+        Assert.Contains("<lab data>/not-a-repo-", body, StringComparison.Ordinal);
+    }
 }
+

@@ -63,6 +63,9 @@ public sealed class LabFixture : IAsyncLifetime
             b.UseSetting("Lab:RateLimits:EnrolPerMinute", "100000");
             b.UseSetting("Lab:RateLimits:TokenPerMinute", "100000");
             b.UseSetting("Lab:RateLimits:PushPerMinute", "100000");
+            // The limits at their defaults, set explicitly so Configure can put them back (configuration cannot unset a key).
+            foreach (var limit in typeof(LimitsOptions).GetProperties())
+                b.UseSetting($"Lab:Limits:{limit.Name}", Convert.ToString(limit.GetValue(new LimitsOptions()), System.Globalization.CultureInfo.InvariantCulture));
             b.UseEnvironment("Testing");
         });
         _factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
@@ -181,7 +184,7 @@ public sealed class LabFixture : IAsyncLifetime
     public IDisposable Configure(params (string Key, string Value)[] settings)
     {
         var config = (Microsoft.Extensions.Configuration.IConfigurationRoot)Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
-        var old = settings.Select(s => (s.Key, config[s.Key])).ToList();
+        var old = settings.Select(s => (s.Key, config[s.Key] ?? throw new InvalidOperationException($"{s.Key} is not set on the fixture's server, so it could not be put back"))).ToList();
         foreach (var (key, value) in settings) config[key] = value;
         config.Reload();
         return new Restore(() =>
