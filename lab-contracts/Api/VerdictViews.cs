@@ -40,12 +40,13 @@ public sealed record RunVerdictsView(
 /// <summary>A bug: the findings of one repository that share a signature.</summary>
 /// <remarks>
 /// <para><c>State</c>: new, known or fixed.</para>
+/// <para><c>FixedCommit</c>: the oldest clean default-branch commit after the last that showed it (where it was fixed).</para>
 /// </remarks>
 public sealed record BugView(
     Guid Id, string Repository, string Signature, string Kind, string Title, string State, int Count,
     Guid FirstRunId, string FirstCommit, DateTimeOffset FirstSeenAt,
     Guid LastRunId, string LastCommit, DateTimeOffset LastSeenAt, DateTimeOffset? FixedAt,
-    IReadOnlyList<string> Commits, IReadOnlyList<string> Machines);
+    IReadOnlyList<string> Commits, IReadOnlyList<string> Machines, string? FixedCommit = null);
 
 /// <summary>One finding of a bug, where it was seen.</summary>
 public sealed record BugSighting(Guid RunId, Guid JobId, string Commit, string? Branch, string Machine, string Variant, int Boot, DateTimeOffset At, FindingReport Finding);

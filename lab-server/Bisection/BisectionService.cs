@@ -10,8 +10,10 @@ namespace Redox.Lab.Server.Bisection;
 /// Bisects a regression between a run's baseline (good) and its commit (bad) on the same machine and variant, up
 /// to the pipeline's step cap. Each step boots the middle commit of the open range (or reuses its boots when the
 /// lab already has them) and judges it against the good commit with the same verdict code as the run. A step is
-/// bad when the verdict says regression (a bug seen, a test failing); an inconclusive performance step, after the
-/// boots the pipeline gives a run, is bad when its median is nearer the bad commit's than the good one's.
+/// bad when the verdict says regression (a bug seen, a test failing). An inconclusive performance step gets more
+/// boots first, as a run's verdict does (<see cref="SequentialDesign"/>: good then step, a round at a time, up to the
+/// pipeline's cap); still inconclusive at the cap, it is bad when its median is nearer the bad commit's than the
+/// good one's, and its evidence says so.
 /// One bisection per run, machine and variant: for the regression that matters most (a bug, then a failing
 /// test, then the largest relative shift); the others of that run usually share its cause.
 /// </summary>
@@ -50,15 +52,20 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
         }
     }
 
-    /// <summary>A bisection step's run ended: judge it and move on.</summary>
+    /// <summary>A bisection run ended (a step, or an extra round of a step): judge what it can and move on.</summary>
     public async Task StepEndedAsync(Guid stepRunId, CancellationToken ct)
     {
-        var id = await db.Set<BisectionRow>().Where(b => b.StepRunId == stepRunId && b.State == BisectionStates.Running)
-            .Select(b => (Guid?)b.Id).FirstOrDefaultAsync(ct);
-        if (id is { } bisectionId) await AdvanceAsync(bisectionId, ct);
+        var step = await db.Runs.AsNoTracking().Where(r => r.Id == stepRunId)
+            .Select(r => new { r.ParentRunId, r.OnlyMachineId, r.OnlyVariant }).SingleOrDefaultAsync(ct);
+        if (step is null) return;
+        var ids = await db.Set<BisectionRow>()
+            .Where(b => b.State == BisectionStates.Running
+                        && (b.StepRunId == stepRunId || (b.RunId == step.ParentRunId && b.MachineId == step.OnlyMachineId && b.Variant == step.OnlyVariant)))
+            .Select(b => b.Id).ToListAsync(ct);
+        foreach (var id in ids) await AdvanceAsync(id, ct);
     }
 
-    /// <summary>Judges every step whose boots exist, then schedules the next one or ends the bisection.</summary>
+    /// <summary>Judges every step whose boots exist, then schedules the next one (or more boots of this one) or ends the bisection.</summary>
     private async Task AdvanceAsync(Guid bisectionId, CancellationToken ct)
     {
         var b = await db.Set<BisectionRow>().SingleAsync(x => x.Id == bisectionId, ct);
@@ -66,7 +73,13 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
         var pipeline = RunJudge.PipelineOf(run);
         if (pipeline is null) return;
         var spec = pipeline.Judgement;
+        // Extra boots of an unclear step follow the run's own design: step boots per side per round, up to the cap.
+        var design = new SequentialDesign(spec.Step, spec.MaxBoots > 0 ? spec.MaxBoots : pipeline.Boot.Count);
         var commits = b.Commits.Split(' ');
+        var ours = db.Runs.AsNoTracking().Where(r => r.ParentRunId == b.RunId && r.Kind == RunKinds.Bisect
+                                                     && r.OnlyMachineId == b.MachineId && r.OnlyVariant == b.Variant);
+        // Every boot of this bisection so far is judged at once: wait for all of them (a step and its extra rounds).
+        if (await ours.AnyAsync(r => r.EndedAt == null, ct)) return;
         var good = await samples.OfCommitAsync(run.RepositoryId, b.GoodCommit, run.PipelinePath, b.MachineId, b.Variant, ct);
         var bad = await samples.OfCommitAsync(run.RepositoryId, b.BadCommit, run.PipelinePath, b.MachineId, b.Variant, ct);
         var lookup = await thresholds.ForAsync(b.MachineId, run.PipelinePath, b.Variant, spec, ct);
@@ -82,21 +95,16 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
             var mid = (b.Low + b.High) / 2;
             var commit = commits[mid];
             var step = await samples.OfCommitAsync(run.RepositoryId, commit, run.PipelinePath, b.MachineId, b.Variant, ct);
-            var stepRunEnded = b.StepRunId is { } stepRun && b.StepCommit == commit
-                && await db.Runs.AnyAsync(r => r.Id == stepRun && r.EndedAt != null, ct);
-            if (step.Count < pipeline.Boot.Count && !stepRunEnded)
+            var scheduled = await ours.Where(r => r.Commit == commit).SumAsync(r => r.BootCount ?? 0, ct);
+            if (step.Count < pipeline.Boot.Count && scheduled == 0)
             {
-                if (b.StepCommit == commit && b.StepRunId is not null) break; // its run is still going
+                // 1. Not booted enough yet (the lab may have boots of it already, from a push): boot it.
                 if (b.Steps >= b.MaxSteps)
                 {
                     b.State = BisectionStates.Capped;
                     break;
                 }
-                // An untrusted repository's commits never bring their own build recipe (Repositories/).
-                var yaml = !run.Repository.Trusted ? run.PipelineYaml : await db.Runs.AsNoTracking().Where(r => r.RepositoryId == run.RepositoryId && r.Commit == commit && r.PipelinePath == run.PipelinePath)
-                    .Select(r => r.PipelineYaml).FirstOrDefaultAsync(ct)
-                    ?? await git.ReadAsync(run.Repository.Url, ["show", $"{commit}:{run.PipelinePath}"], ct);
-                if (yaml is null)
+                if (await PipelineYamlAtAsync(run, commit, ct) is not { } yaml)
                 {
                     b.State = BisectionStates.Failed;
                     b.Evidence += $"{Short(commit)}: has no {run.PipelinePath}\n";
@@ -116,9 +124,22 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
                 break;
             }
 
-            var (isBad, evidence) = Judge(b, good, step, bad, spec, lookup);
-            b.Evidence += $"{Short(commit)}: {(isBad ? "bad" : "good")}: {evidence}\n";
-            if (isBad) b.High = mid;
+            // 2. Judge the step against the good commit; 3. unclear: another round, good then step (A B), up to
+            //    the cap, as Pinpoint adds runs before it decides; 4. still unclear at the cap: the nearer median.
+            var judged = Judge(b, good, step, bad, spec, lookup);
+            var more = judged.Unclear ? design.MoreBoots(VerdictKind.Inconclusive, Math.Max(step.Count, scheduled), Math.Max(step.Count, scheduled)) : 0;
+            if (more > 0 && await PipelineYamlAtAsync(run, b.GoodCommit, ct) is { } goodYaml && await PipelineYamlAtAsync(run, commit, ct) is { } stepYaml)
+            {
+                var ids = await scheduler.ScheduleAsync([
+                    new ScheduledRun(RunKinds.Bisect, run.Id, run.RepositoryId, null, b.GoodCommit, run.PipelinePath, goodYaml, b.MachineId, b.Variant, more),
+                    new ScheduledRun(RunKinds.Bisect, run.Id, run.RepositoryId, null, commit, run.PipelinePath, stepYaml, b.MachineId, b.Variant, more)], ct);
+                b.StepCommit = commit;
+                b.StepRunId = ids[1];
+                log.LogInformation("Bisection {Id}: {Commit} unclear after {Boots} boots, {More} more per side", b.Id, Short(commit), step.Count, more);
+                break;
+            }
+            b.Evidence += $"{Short(commit)}: {(judged.Bad ? "bad" : "good")}: {judged.Evidence}\n";
+            if (judged.Bad) b.High = mid;
             else b.Low = mid;
             b.StepCommit = null;
             b.StepRunId = null;
@@ -129,7 +150,20 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
             log.LogInformation("Bisection {Id}: {State}, first bad commit {Commit}", b.Id, b.State, b.FirstBadCommit);
     }
 
-    internal static (bool Bad, string Evidence) Judge(
+    /// <summary>The pipeline file a commit builds with; an untrusted repository's commits never bring their own build recipe (Repositories/).</summary>
+    private async Task<string?> PipelineYamlAtAsync(RunRow run, string commit, CancellationToken ct) =>
+        !run.Repository.Trusted
+            ? run.PipelineYaml
+            : await db.Runs.AsNoTracking().Where(r => r.RepositoryId == run.RepositoryId && r.Commit == commit && r.PipelinePath == run.PipelinePath)
+                  .Select(r => r.PipelineYaml).FirstOrDefaultAsync(ct)
+              ?? await git.ReadAsync(run.Repository.Url, ["show", $"{commit}:{run.PipelinePath}"], ct);
+
+    /// <summary>
+    /// A step's verdict against the good commit. Bad: a regression (a bug seen, a test failing, a significant shift
+    /// beyond the threshold). Unclear: an inconclusive performance verdict, which asks for more boots; when no more
+    /// are allowed, <paramref name="Bad"/> says whether its median is nearer the bad commit's than the good one's.
+    /// </summary>
+    internal static (bool Bad, bool Unclear, string Evidence) Judge(
         BisectionRow b, IReadOnlyList<BootSample> good, IReadOnlyList<BootSample> step, IReadOnlyList<BootSample> bad,
         Redox.Lab.Contracts.Pipelines.JudgeSpec spec, VerdictEngine.ThresholdLookup lookup)
     {
@@ -137,16 +171,17 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
         if (b.Subject is Subjects.Bug or Subjects.Test)
         {
             var seen = result?.Verdict is VerdictNames.Regression or VerdictNames.Known;
-            return (seen, result?.Detail ?? $"not seen in {step.Count} boots");
+            return (seen, false, result?.Detail ?? $"not seen in {step.Count} boots");
         }
-        if (result is null) return (false, $"{b.Name} not measured in {step.Count} boots");
+        if (result is null) return (false, false, $"{b.Name} not measured in {step.Count} boots");
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{result.Verdict}, median {result.CandidateMedian:G6} against good {result.BaselineMedian:G6} {result.Unit}, p = {result.P:G3}, {step.Count} boots");
-        if (result.Verdict == VerdictNames.Regression) return (true, text);
-        if (result.Verdict != VerdictNames.Inconclusive) return (false, text);
+            $"{result.Verdict}, median {result.CandidateMedian:G6} against good {result.BaselineMedian:G6} {result.Unit}, p = {result.P:G3}, {step.Count} boots against {result.BaselineCount}");
+        if (result.Verdict == VerdictNames.Regression) return (true, false, text);
+        if (result.Verdict != VerdictNames.Inconclusive) return (false, false, text);
         var badMedian = ShiftComparison.Median(VerdictEngine.Series(bad, b.Name));
         var nearerBad = result.CandidateMedian is { } c && result.BaselineMedian is { } g && Math.Abs(c - badMedian) < Math.Abs(c - g);
-        return (nearerBad, text + $"; nearer the {(nearerBad ? "bad" : "good")} commit's median {(nearerBad ? badMedian : result.BaselineMedian):G6}");
+        return (nearerBad, true, text + string.Create(CultureInfo.InvariantCulture,
+            $"; still unclear at the cap: nearer the {(nearerBad ? "bad" : "good")} commit's median {(nearerBad ? badMedian : result.BaselineMedian):G6}"));
     }
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;

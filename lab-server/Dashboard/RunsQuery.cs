@@ -14,7 +14,7 @@ public sealed class RunsQuery(LabDbContext db) : IRunsQuery
     public async Task<RunsModel> GetAsync(RunsFilter filter, CancellationToken ct)
     {
         var runs = db.Runs.AsNoTracking();
-        if (filter.Repository is { } repo) runs = runs.Where(r => r.Repository.Name == repo || r.Repository.Url == repo);
+        if (filter.Repository is { } repo) runs = runs.Where(r => r.Repository.Name == repo); // by name only: a location would let anyone who can read the dashboard probe which locations are registered
         if (filter.Branch is { } branch) runs = runs.Where(r => r.Branch == branch);
         if (filter.Outcome == "failed")
         {

@@ -11,7 +11,10 @@ public static class BugStates
     public const string New = "new";
     /// <summary>Seen on more than one commit, or again after it was fixed.</summary>
     public const string Known = "known";
-    /// <summary>Not seen in the configured number of default-branch boots on a machine where it had occurred.</summary>
+    /// <summary>
+    /// Not seen in the configured number of default-branch boots, of commits newer than every commit that showed
+    /// it, on a machine where it had occurred.
+    /// </summary>
     public const string Fixed = "fixed";
 }
 
@@ -33,6 +36,11 @@ public sealed class BugRow
     public int Count { get; set; }
     public string State { get; set; } = BugStates.New;
     public DateTimeOffset? FixedAt { get; set; }
+    /// <summary>
+    /// The oldest clean default-branch commit after the last one that showed the bug: where it was fixed. The bug is
+    /// back only when a commit that contains this one shows it (re-booting an older commit is not a relapse).
+    /// </summary>
+    public string? FixedCommit { get; set; }
 }
 
 internal sealed class BugRowConfiguration : IEntityTypeConfiguration<BugRow>
@@ -46,5 +54,6 @@ internal sealed class BugRowConfiguration : IEntityTypeConfiguration<BugRow>
         e.Property(b => b.State).HasMaxLength(16);
         e.Property(b => b.FirstCommit).HasMaxLength(64);
         e.Property(b => b.LastCommit).HasMaxLength(64);
+        e.Property(b => b.FixedCommit).HasMaxLength(64);
     }
 }

@@ -20,9 +20,9 @@ public sealed class ScheduleStalledRunsJob(LabDbContext db, IBackgroundJobClient
     /// <summary>How old a pending run without jobs must be to count as stalled: well past a normal scheduling.</summary>
     public static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(60);
 
-    /// <summary>Returns how many runs it scheduled again.</summary>
+    /// <summary>Returns the runs it scheduled again.</summary>
     [AutomaticRetry(Attempts = 0)]
-    public async Task<int> RunAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<Guid>> RunAsync(CancellationToken ct)
     {
         var before = clock.GetUtcNow() - StalledAfter;
         var stalled = await db.Runs.AsNoTracking()
@@ -36,6 +36,6 @@ public sealed class ScheduleStalledRunsJob(LabDbContext db, IBackgroundJobClient
             hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
             log.LogWarning("Run {RunId} has been pending without jobs since before {Before:u}; scheduling it again", runId, before);
         }
-        return stalled.Count;
+        return stalled;
     }
 }

@@ -22,8 +22,11 @@ public static class MachinesApi
         var api = app.MapGroup("/api/machines").WithTags("Machines");
         api.MapGet("", List).WithName("ListMachines");
         api.MapGet("/{id:guid}/health", History).WithName("MachineHealthHistory");
-        api.MapPut("/{id:guid}/health", Change).WithName("ChangeMachineHealth");
-        api.MapPost("/{id:guid}/health-check", RequestCheck).WithName("RequestHealthCheck");
+        // Setting health (maintenance, retired, back to good) and asking for a check are an admin's: a
+        // developer could otherwise take the lab's machines out of scheduling.
+        var admin = app.MapGroup("/api/machines").WithTags("Machines").RequireAuthorization(Identity.Policies.Admin);
+        admin.MapPut("/{id:guid}/health", Change).WithName("ChangeMachineHealth");
+        admin.MapPost("/{id:guid}/health-check", RequestCheck).WithName("RequestHealthCheck");
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Report(

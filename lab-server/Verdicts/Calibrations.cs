@@ -90,19 +90,27 @@ public sealed class Calibrations(LabDbContext db, SampleQueries samples, Thresho
 
 /// <summary>
 /// Periodic calibration: once a day, an A/A pair on every active machine at the latest passed push of the default
-/// branch that ran there. Recurring.
+/// branch that ran there. A machine calibrated in the last <see cref="MinInterval"/> (by this job or on demand) is
+/// skipped, so a second delivery of the job (Hangfire delivers at least once) schedules nothing. Recurring.
 /// </summary>
-public sealed class CalibrateMachinesJob(LabDbContext db, Calibrations calibrations, ILogger<CalibrateMachinesJob> log)
+public sealed class CalibrateMachinesJob(LabDbContext db, Calibrations calibrations, TimeProvider clock, ILogger<CalibrateMachinesJob> log)
 {
     public const string RecurringId = "calibrate-machines";
 
     /// <summary>Daily at 03:17 UTC.</summary>
     public const string Cron = "17 3 * * *";
 
+    /// <summary>Less than a day, so that a daily run a little early still calibrates.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromHours(20);
+
+    /// <summary>Returns how many runs it scheduled.</summary>
     [Hangfire.AutomaticRetry(Attempts = 0)]
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var machines = await db.Machines.AsNoTracking().Where(m => m.Active).Select(m => m.Id).ToListAsync(ct);
+        var since = clock.GetUtcNow() - MinInterval;
+        var machines = await db.Machines.AsNoTracking()
+            .Where(m => m.Active && !db.Runs.Any(r => r.Kind == RunKinds.Calibration && r.OnlyMachineId == m.Id && r.CreatedAt > since))
+            .Select(m => m.Id).ToListAsync(ct);
         var scheduled = 0;
         foreach (var machineId in machines)
         {

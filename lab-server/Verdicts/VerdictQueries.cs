@@ -113,7 +113,7 @@ public sealed class VerdictQueries(LabDbContext db, SampleQueries samples, Thres
             b.Id, repos.GetValueOrDefault(b.RepositoryId) ?? "?", b.Signature, b.Kind, b.Title, b.State, b.Count,
             b.FirstRunId, b.FirstCommit, b.FirstSeenAt, b.LastRunId, b.LastCommit, b.LastSeenAt, b.FixedAt,
             where.Where(w => w.BugId == b.Id).Select(w => w.Commit).Distinct().Order(StringComparer.Ordinal).ToList(),
-            where.Where(w => w.BugId == b.Id).Select(w => w.Machine).Distinct().Order(StringComparer.Ordinal).ToList())).ToList();
+            where.Where(w => w.BugId == b.Id).Select(w => w.Machine).Distinct().Order(StringComparer.Ordinal).ToList(), b.FixedCommit)).ToList();
     }
 
     public async Task<BugDetailView?> BugAsync(Guid id, int limit, CancellationToken ct)

@@ -876,6 +876,11 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("fixed_at");
 
+                    b.Property<string>("FixedCommit")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fixed_commit");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("text")

@@ -9,7 +9,7 @@ public interface IRunsQuery
 }
 
 /// <summary>The list's state, all of it in the URL.</summary>
-/// <param name="Repository">Repository URL, exact.</param>
+/// <param name="Repository">Registered repository name, exact (never its location).</param>
 /// <param name="Branch">Branch, exact.</param>
 /// <param name="Outcome">An outcome name (<c>kernel-panic</c>), or <c>failed</c> for any failure of the kernel.</param>
 /// <param name="Machine"><c>agent/machine</c>: runs with a job on it.</param>

@@ -57,12 +57,10 @@ public sealed class BootRunnerQemuTests : IDisposable
             }
         });
 
-        var started = Stopwatch.StartNew();
         var (report, log) = await Boot(pipeline, image);
         await watcher.WaitAsync(Wait);
 
         Assert.Equal(Outcome.BootTimeout, report.Outcome);
-        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30));
         Assert.Contains("boot timeout", report.Detail, StringComparison.Ordinal);
         Assert.Equal([Markers.Stage("entry"), "hanging now"], log.Select(l => l.Text));
         Assert.Empty(_machine.RunningProcessIds);

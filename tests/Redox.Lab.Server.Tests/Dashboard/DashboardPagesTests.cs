@@ -75,14 +75,31 @@ public sealed class DashboardPagesTests(LabFixture lab)
 
 
     [Fact]
+    public async Task RunsPage_FilterByLocationInsteadOfName_MatchesNothing()
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag), register: false);
+        var registered = await lab.RegisterRepoAsync(repo.Path, name: "named-" + tag);
+        var pushed = await lab.PushAsync(repo);
+        using var client = lab.Client();
+
+        var byName = await client.GetStringAsync($"/runs?repository={Uri.EscapeDataString(registered.Name)}");
+        var byLocation = await client.GetStringAsync($"/runs?repository={Uri.EscapeDataString(repo.Path)}");
+
+        Assert.Contains($"href=\"/runs/{pushed.RunId}\"", byName, StringComparison.Ordinal);
+        Assert.DoesNotContain($"href=\"/runs/{pushed.RunId}\"", byLocation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunsPage_TwoPagesByKeyset_OlderLinkReachesTheOlderRunOnce()
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
-        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag));
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag), register: false);
+        var registered = await lab.RegisterRepoAsync(repo.Path, name: "keyset-" + tag);
         var older = await lab.PushAsync(repo);
         var newer = await lab.PushAsync(repo);
         using var client = lab.Client();
-        var filter = $"/runs?repository={Uri.EscapeDataString(repo.Path)}&limit=1";
+        var filter = $"/runs?repository={Uri.EscapeDataString(registered.Name)}&limit=1";
 
         var first = await client.GetStringAsync(filter);
         var next = System.Text.RegularExpressions.Regex.Match(first, "href=\"([^\"]*before=[^\"]*)\" rel=\"next\"").Groups[1].Value;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Machines;
 using Redox.Lab.Server.Tests.Support;
 
@@ -79,6 +80,26 @@ public sealed class MachineHealthApiTests(LabFixture lab)
         Assert.Null(await LabFixture.NextJobAsync(agent, 2));
         var view = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Id == id);
         Assert.Equal(MachineHealth.Maintenance, view.Health);
+    }
+
+    [Fact]
+    public async Task ChangeHealthAndRequestCheck_DeveloperOrViewer_403AdminSucceeds()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        await lab.EnrolAsync("health-" + tag, ["x86_64", tag]);
+        using var admin = lab.Client();
+        var id = (await admin.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Agent == "health-" + tag).Id;
+        using var developer = lab.Client(await lab.UserTokenAsync("dev-" + tag, Roles.Developer));
+        using var viewer = lab.Client(await lab.UserTokenAsync("viewer-" + tag, Roles.Viewer));
+        var change = new MachineHealthChange(MachineHealth.Maintenance, "mine now");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await developer.PutAsJsonAsync($"/api/machines/{id}/health", change, LabFixture.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await developer.PostAsync($"/api/machines/{id}/health-check", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PutAsJsonAsync($"/api/machines/{id}/health", change, LabFixture.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/machines")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync($"/api/machines/{id}/health")).StatusCode);
+        Assert.Equal(MachineHealth.Unknown, (await admin.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Id == id).Health);
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"/api/machines/{id}/health-check", null)).StatusCode);
     }
 
     [Fact]

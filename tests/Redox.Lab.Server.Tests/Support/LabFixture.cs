@@ -20,6 +20,7 @@ public sealed class LabFixture : IAsyncLifetime
 
     private WebApplicationFactory<Program>? _factory;
     private PostgresCluster? _cluster;
+    private bool _ownsCluster;
 
     public static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -42,7 +43,25 @@ public sealed class LabFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(TempDir);
         _cluster = await PostgresCluster.StartAsync(Path.Combine(TempDir, "pg"));
-        ConnectionString = _cluster.ConnectionString("lab_" + Guid.NewGuid().ToString("N")[..8]);
+        _ownsCluster = true;
+        await StartServerAsync();
+    }
+
+    /// <summary>
+    /// Another lab server on its own fresh database in this fixture's PostgreSQL, for a test that must see no other
+    /// test's machines or runs (a job over every machine). Dispose it; the cluster stays with this fixture.
+    /// </summary>
+    public async Task<LabFixture> IsolatedAsync()
+    {
+        var lab = new LabFixture { _cluster = _cluster };
+        Directory.CreateDirectory(lab.TempDir);
+        await lab.StartServerAsync();
+        return lab;
+    }
+
+    private async Task StartServerAsync()
+    {
+        ConnectionString = _cluster!.ConnectionString("lab_" + Guid.NewGuid().ToString("N")[..8]);
 
         using var output = new StringWriter();
         var exit = await MigrateCommand.RunAsync(["--connection", ConnectionString], output, output);
@@ -75,7 +94,7 @@ public sealed class LabFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
-        if (_cluster is not null) await _cluster.DisposeAsync();
+        if (_cluster is not null && _ownsCluster) await _cluster.DisposeAsync();
         try
         {
             Directory.Delete(TempDir, recursive: true);

@@ -26,6 +26,16 @@ public sealed class ChangePointsTests
     }
 
     [Fact]
+    public void Detect_StepOfFourPercentInPerCommitMedians_FoundWithItsSegments()
+    {
+        // The medians of ChangePointsHistoryTests' commits: a 4% step that no single commit's five boots resolve.
+        var cp = Assert.Single(ChangePoints.Detect([1000, 1003, 998, 1001, 1042, 1039, 1043, 1040]));
+
+        Assert.Equal(4, cp.Index);
+        Assert.InRange(cp.Relative, 0.035, 0.045);
+    }
+
+    [Fact]
     public void Detect_TooShortHistory_Nothing() =>
         Assert.Empty(ChangePoints.Detect([1, 1, 5, 5, 5]));
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Tests.Support;
@@ -30,39 +29,22 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
             syscall.enosys.cycles: { threshold: 2% }
         """;
 
-    // What the scripted kernel measures at each commit: the mean of syscall.enosys.cycles, and whether it double-frees.
-    private readonly ConcurrentDictionary<string, (double Mean, bool DoubleFree)> _kernel = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentQueue<(string Commit, int Boots)> _served = new();
     private GitRepo _repo = null!;
-    private HttpClient _agent = null!;
-    private Task _loop = Task.CompletedTask;
+    private ScriptedAgent _agent = null!;
 
     public async Task InitializeAsync()
     {
         _repo = await lab.RepoWithPipelineAsync(Pipeline);
-        (_, _agent) = await lab.EnrolAsync("judge-flow-agent", [Tag]);
-        _loop = Task.Run(() => ServeAsync(_stop.Token));
+        _agent = await ScriptedAgent.StartAsync(lab.EnrolAsync, "judge-flow-agent", Tag);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _agent.Dispose();
-    }
+    public async Task DisposeAsync() => await _agent.DisposeAsync();
 
     [Fact]
     public async Task Judge_HistoryWithRegressionsAndBranch_VerdictsBugsBisectionCompareCalibration()
     {
         var c0 = await Head();
-        _kernel[c0] = (1000, false);
+        _agent.Kernels[c0] = new ScriptedKernel(1000, false);
         var run0 = await PushAsync("main");
         var v0 = await JudgedAsync(run0);
         Assert.Null(v0.BaselineCommit); // the first tested commit has nothing to compare with
@@ -70,7 +52,7 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
 
         // 1. A 30% slower syscall: a regression with its shift against the previous tested commit.
         var c1 = await _repo.CommitAsync(new Dictionary<string, string> { ["prologue"] = "heavy" }, "heavy prologue");
-        _kernel[c1.Trim()] = (1300, false);
+        _agent.Kernels[c1.Trim()] = new ScriptedKernel(1300, false);
         var run1 = await PushAsync("main");
         var v1 = await JudgedAsync(run1);
         Assert.Equal(c0, v1.BaselineCommit);
@@ -84,7 +66,7 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
 
         // 2. A double free in every boot: one correctness regression, one bug for all five findings.
         var c2 = (await _repo.CommitAsync(new Dictionary<string, string> { ["free"] = "twice" }, "double free")).Trim();
-        _kernel[c2] = (1300, true);
+        _agent.Kernels[c2] = new ScriptedKernel(1300, true);
         var run2 = await PushAsync("main");
         var v2 = await JudgedAsync(run2);
         var bugVerdict = Assert.Single(v2.Verdicts, v => v.Subject == "bug");
@@ -95,14 +77,14 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
         using var client = lab.Client();
         var bug = (await client.GetFromJsonAsync<BugDetailView>($"/api/bugs/{bugVerdict.BugId}", LabFixture.Json))!;
         // One finding per boot of c2, extra boots included.
-        Assert.True(same.CandidateBoots == bug.Bug.Count, System.Text.Json.JsonSerializer.Serialize(new { v1, v2, bug, served = _served.ToArray() }, LabFixture.Json));
+        Assert.True(same.CandidateBoots == bug.Bug.Count, System.Text.Json.JsonSerializer.Serialize(new { v1, v2, bug, served = _agent.Served.ToArray() }, LabFixture.Json));
         Assert.Equal([c2], bug.Bug.Commits);
         Assert.Equal("new", bug.Bug.State);
         Assert.Equal("double-free: frame N freed twice", bug.Bug.Title);
 
         // 3. A 0.5% shift under 1% noise: inconclusive, so extra rounds, baseline then candidate, up to the cap.
         var c3 = (await _repo.CommitAsync(new Dictionary<string, string> { ["tweak"] = "1" }, "tiny tweak")).Trim();
-        _kernel[c3] = (1306.5, true);
+        _agent.Kernels[c3] = new ScriptedKernel(1306.5, true);
         var run3 = await PushAsync("main");
         var v3 = await JudgedAsync(run3);
         var tiny = v3.Verdicts.Single(v => v.Name == "syscall.enosys.cycles");
@@ -110,14 +92,14 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
         // The baseline side pools every boot of c2 (its own push's extra rounds too); the candidate grows by a step per round.
         Assert.Equal(5 + 2 * tiny.Rounds, tiny.CandidateBoots);
         Assert.InRange(tiny.CandidateBoots, 7, 9);
-        var extra = _served.SkipWhile(s => s.Commit != c3).Skip(1).ToList(); // after the push's own job
+        var extra = _agent.Served.SkipWhile(s => s.Commit != c3).Skip(1).ToList(); // after the push's own job
         Assert.Equal(Enumerable.Range(0, tiny.Rounds).SelectMany(_ => new[] { c2, c3 }), extra.Take(2 * tiny.Rounds).Select(s => s.Commit));
         // The bug is known now: seen on the baseline's boots too.
         Assert.Equal("known", v3.Verdicts.Single(v => v.Subject == "bug").Verdict);
 
         // 3b. The double free fixed on main: an improvement, and the bug is fixed after 3 clean boots (fixed-after).
         var c4 = (await _repo.CommitAsync(new Dictionary<string, string> { ["free"] = "once" }, "free once")).Trim();
-        _kernel[c4] = (1000, false); // also much faster: clear verdicts, no extra rounds that would boot the buggy c3 again
+        _agent.Kernels[c4] = new ScriptedKernel(1000, false); // also much faster: clear verdicts, no extra rounds that would boot the buggy c3 again
         var v4fix = await JudgedAsync(await PushAsync("main"));
         Assert.Equal("improvement", v4fix.Verdicts.Single(v => v.Subject == "bug").Verdict);
         var fixedBug = (await client.GetFromJsonAsync<BugDetailView>($"/api/bugs/{bugVerdict.BugId}", LabFixture.Json))!;
@@ -130,7 +112,7 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
         for (var i = 1; i <= 8; i++)
         {
             var c = (await _repo.CommitAsync(new Dictionary<string, string> { [$"topic{i}"] = $"{i}" }, $"topic {i}")).Trim();
-            _kernel[c] = (i >= 5 ? 1300 : 1000, false);
+            _agent.Kernels[c] = new ScriptedKernel(i >= 5 ? 1300 : 1000);
             topic.Add(c);
         }
         var run4 = await PushAsync("topic");
@@ -155,7 +137,7 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
         // 6. Calibration: an A/A pair of c0 records one comparison per judged series.
         var scheduled = await client.PostAsJsonAsync("/api/calibrations", new CalibrationRequest(run0), LabFixture.Json);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, scheduled.StatusCode);
-        var calibration = await WaitAsync(async () =>
+        var calibration = await Judged.UntilAsync(async () =>
             (await client.GetFromJsonAsync<List<CalibrationView>>("/api/calibrations", LabFixture.Json))!
                 .FirstOrDefault(c => c.Name == "syscall.enosys.cycles" && c.Comparisons >= 1));
         Assert.InRange(calibration.FalsePositiveRate, 0, 1);
@@ -169,62 +151,12 @@ public sealed class JudgeFlowTests(LabFixture lab) : IAsyncLifetime
     private async Task<RunVerdictsView> JudgedAsync(Guid runId)
     {
         using var client = lab.Client();
-        return await WaitAsync(async () =>
-        {
-            var v = await client.GetFromJsonAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", LabFixture.Json);
-            return v is { Judged: true } ? v : null;
-        });
+        return await Judged.VerdictsAsync(client, runId);
     }
 
     private async Task<BisectionView> BisectedAsync(Guid runId)
     {
         using var client = lab.Client();
-        return await WaitAsync(async () =>
-        {
-            var v = await client.GetFromJsonAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", LabFixture.Json);
-            return v?.Bisections.FirstOrDefault(b => b.State != "running");
-        });
+        return await Judged.BisectionAsync(client, runId);
     }
-
-    private static async Task<T> WaitAsync<T>(Func<Task<T?>> probe)
-        where T : class
-    {
-        // Generous: the judge runs every 5 s and each step waits for the scripted agent; not a timing assertion.
-        for (var i = 0; i < 1200; i++)
-        {
-            if (await probe() is { } value) return value;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException("the judge did not get there in 5 minutes");
-    }
-
-    /// <summary>The scripted agent: claims jobs, reports the commit's boots with 1% noise, completes.</summary>
-    private async Task ServeAsync(CancellationToken ct)
-    {
-        var random = new Random(1234);
-        while (!ct.IsCancellationRequested)
-        {
-            var job = await LabFixture.NextJobAsync(_agent, 1);
-            if (job is null) continue;
-            var (mean, doubleFree) = _kernel.GetValueOrDefault(job.Commit, (1000, false));
-            var boots = job.BootCount ?? 5;
-            _served.Enqueue((job.Commit, boots));
-            for (var i = 0; i < boots; i++)
-            {
-                var value = mean * (1 + 0.01 * Gaussian(random));
-                var now = DateTimeOffset.UtcNow;
-                var report = new BootReport(i, doubleFree ? Outcome.TestFailed : Outcome.Passed, null, now, now, 1_000_000_000,
-                    [new StageReport("entry", "marker", 1_000_000, 2_000_000)],
-                    [new MetricReport("syscall.enosys.cycles", value, "cycles", 1000, "median"), new MetricReport("mm.free.frames", 64861, "frames", 1, "value")],
-                    [new TestReport("mm.selftest", doubleFree ? "fail" : "pass", null)],
-                    doubleFree ? [new FindingReport("double-free", new Dictionary<string, string> { ["frame"] = $"0x{0x1000 * (i + 1):x}", ["msg"] = $"frame {0x1000 * (i + 1)} freed twice" }, 10)] : [],
-                    0);
-                (await _agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/{i}", report, LabFixture.Json, ct)).EnsureSuccessStatusCode();
-            }
-            (await _agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete",
-                new JobCompletion(doubleFree ? Outcome.TestFailed : Outcome.Passed, null), LabFixture.Json, ct)).EnsureSuccessStatusCode();
-        }
-    }
-
-    private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 }

@@ -98,20 +98,24 @@ public sealed class VerdictEngineTests
     public void Judge_BisectionStep_RegressionIsBad_NoChangeIsGood()
     {
         var row = new BisectionRow { Variant = "default", Subject = Subjects.Metric, Name = "syscall.enosys.cycles", GoodCommit = "a", BadCommit = "b", Commits = "x y" };
-        var good = Boots(100, 101, 99, 100, 102);
+        var good = Boots(100, 100.1, 99.9, 100, 100.2);
         var bad = Boots(130, 131, 129, 130, 132);
 
-        Assert.True(BisectionService.Judge(row, good, Boots(130, 129, 131, 130, 132), bad, JudgeSpec.Default, TwoPercent).Bad);
-        Assert.False(BisectionService.Judge(row, good, Boots(100, 99, 101, 100, 102), bad, JudgeSpec.Default, TwoPercent).Bad);
+        var slow = BisectionService.Judge(row, good, Boots(130, 129, 131, 130, 132), bad, JudgeSpec.Default, TwoPercent);
+        var same = BisectionService.Judge(row, good, Boots(100, 99.9, 100.1, 100, 100.2), bad, JudgeSpec.Default, TwoPercent);
+
+        Assert.Equal((true, false), (slow.Bad, slow.Unclear));
+        Assert.Equal((false, false), (same.Bad, same.Unclear));
     }
 
     [Fact]
-    public void Judge_BisectionStepInconclusive_NearerMedianDecides()
+    public void Judge_BisectionStepInconclusive_UnclearWithNearerMedian()
     {
         var row = new BisectionRow { Variant = "default", Subject = Subjects.Metric, Name = "syscall.enosys.cycles", GoodCommit = "a", BadCommit = "b", Commits = "x y" };
-        // Two boots cannot be significant: the step goes to the side whose median it is nearer.
-        var (bad, evidence) = BisectionService.Judge(row, Boots(100, 101), Boots(128, 131), Boots(130, 131), JudgeSpec.Default, TwoPercent);
+        // Two boots cannot be significant: unclear (more boots first); at the cap, the side whose median it is nearer.
+        var (bad, unclear, evidence) = BisectionService.Judge(row, Boots(100, 101), Boots(128, 131), Boots(130, 131), JudgeSpec.Default, TwoPercent);
 
+        Assert.True(unclear);
         Assert.True(bad);
         Assert.Contains("nearer the bad", evidence, StringComparison.Ordinal);
     }

@@ -41,6 +41,7 @@ public sealed partial class PcFaultTests : IAsyncLifetime
     private readonly HttpClient _http = new();
     private readonly TcpListener _serial = new(IPAddress.Loopback, 0);
     private readonly List<string> _events = [];
+    private readonly TaskCompletionSource _testEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication? _pdu;
     private int _pduRequests;
     private BenchHost? _bench;
@@ -86,6 +87,7 @@ public sealed partial class PcFaultTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _testEnded.TrySetResult();
         await _bench!.DisposeAsync();
         await _pdu!.DisposeAsync();
         _serial.Stop();
@@ -153,7 +155,8 @@ public sealed partial class PcFaultTests : IAsyncLifetime
 
             using var second = await _serial.AcceptTcpClientAsync();
             await second.GetStream().WriteAsync(Encoding.ASCII.GetBytes(string.Join('\n', Markers.PassingBoot[1..]) + "\n"));
-            await Task.Delay(TimeSpan.FromSeconds(30));
+            // Hold the console open until the test ends: the boot must end on the kernel's end marker, not on a drop.
+            await _testEnded.Task;
         });
 
         var (report, log) = await BootWithFetchAsync("pc-manual");
