@@ -30,54 +30,61 @@ public sealed class ParentDeathLauncherTests
     }
 
     [Fact]
-    public void Setpriv_ParentKilled_ChildDiesWithIt()
+    public async Task Setpriv_ParentKilled_ChildDiesWithIt()
     {
         Assert.True(ParentDeathLauncher.Available, "setpriv (util-linux) is missing");
         // A stand-in for the agent: a shell that starts a long sleep the way the agent starts QEMU, then is SIGKILLed.
-        var agent = Process.Start(new ProcessStartInfo("/bin/bash")
+        using var agent = Process.Start(new ProcessStartInfo("/bin/bash")
         {
             ArgumentList = { "-c", "setpriv --pdeathsig KILL -- sleep 600 & echo $!; exec sleep 600" },
             RedirectStandardOutput = true,
         })!;
-        var child = Process.GetProcessById(int.Parse(agent.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture));
+        var child = int.Parse(agent.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
         try
         {
+            // setpriv sets the signal, then execs sleep: kill the parent only once sleep runs (before that, the
+            // signal may not be set yet: the same tiny window an agent killed while starting QEMU has, which the
+            // pid files cover).
+            var deadline = DateTime.UtcNow + Wait;
+            while (Comm(child) != "sleep" && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.Equal("sleep", Comm(child));
             agent.Kill();
-            Assert.True(child.WaitForExit(Wait), "the child outlived its SIGKILLed parent");
+            await agent.WaitForExitAsync();
+
+            // Polls for the child's death (a positive event; the deadline only bounds a failure).
+            deadline = DateTime.UtcNow + Wait;
+            while (Running(child) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.False(Running(child), "the child outlived its SIGKILLed parent");
         }
         finally
         {
-            if (!child.HasExited) child.Kill();
-            agent.Dispose();
+            if (Running(child)) Process.GetProcessById(child).Kill();
         }
     }
 
-    [Fact]
-    public async Task StartAsync_CallingThreadEnds_ProcessLivesOnWhileOneStartedFromThatThreadDies()
+    private static string? Comm(int pid)
     {
-        Assert.True(ParentDeathLauncher.Available, "setpriv (util-linux) is missing");
-        Process? control = null;
-        Task<Process>? launched = null;
-        // The signal follows the thread that forked: a process started directly from a thread that then ends is
-        // killed (the control); one started by the launcher lives on.
-        var thread = new Thread(() =>
-        {
-            control = Process.Start(ParentDeathLauncher.Wrap(new ProcessStartInfo("sleep") { ArgumentList = { "600" } }));
-            launched = ParentDeathLauncher.StartAsync(new ProcessStartInfo("sleep") { ArgumentList = { "600" } });
-        });
-        thread.Start();
-        thread.Join();
-        var process = await launched!;
         try
         {
-            Assert.True(control!.WaitForExit(Wait), "the control was not killed when its thread ended");
-            // The control's death shows the thread's end was signalled; the launcher's process was not.
-            Assert.False(process.HasExited);
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
         }
-        finally
+        catch (IOException)
         {
-            if (!process.HasExited) process.Kill();
-            if (!control!.HasExited) control.Kill();
+            return null;
+        }
+    }
+
+    /// <summary>The process exists and is not a zombie (a killed child nobody has reaped yet is dead).</summary>
+    private static bool Running(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 }
