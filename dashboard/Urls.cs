@@ -12,6 +12,12 @@ public static class Urls
 
     public static string Run(Guid id) => $"/runs/{id}";
 
+    /// <summary>The flamegraph page of a profile reference (lab-server/Profiles/FLAMEGRAPH.md).</summary>
+    public static string Flamegraph(string reference) => Query("/profiles/flamegraph", ("profile", reference));
+
+    /// <summary>The differential flamegraph page of two profile references.</summary>
+    public static string ProfileDiff(string baseRef, string headRef) => Query("/profiles/diff", ("base", baseRef), ("head", headRef));
+
     public static string Console(Guid jobId, long? line = null) => line is { } l ? $"/jobs/{jobId}/console?line={l}#L{l}" : $"/jobs/{jobId}/console";
 
     /// <summary>The last path segment of a repository URL or path, without <c>.git</c>.</summary>

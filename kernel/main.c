@@ -121,10 +121,10 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     mm_bench();
     mm_fragmentation_test();
 
-    /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick, and
-     * the profiler samples on those ticks), then bootstrap from the initfs
-     * module: its threads in ring 3 with interrupts on; test user.bootstrap. */
-    prof_ticks();
+    /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick; the
+     * profiler's NMIs go on sampling, ring 3 included), then bootstrap from the
+     * initfs module: its threads in ring 3 with interrupts on; test
+     * user.bootstrap. */
     user_run_bootstrap();
 
     /* The profile between the profile markers (PROFILE=1 only): kernel and

@@ -19,6 +19,7 @@ using Redox.Lab.Server.Dashboard;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Findings;
+using Redox.Lab.Server.Forges;
 using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Profiles;
@@ -110,6 +111,7 @@ public static class Extensions
         services.AddScoped<CalibrateMachinesJob>();
 
         services.AddScoped<CreateJobsForRunJob>();
+        services.AddForges();
         services.AddScoped<FailLostJobsJob>();
         services.AddScoped<ScheduleStalledRunsJob>();
         services.AddScoped<ExpireQueuedJobsJob>();

@@ -4,6 +4,7 @@ using Redox.Lab.Server.Agents;
 using Redox.Lab.Server.Artifacts;
 using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Findings;
+using Redox.Lab.Server.Forges;
 using Redox.Lab.Server.Machines;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Repositories;
@@ -29,6 +30,7 @@ app.MapHangfire();
 app.MapLoginPages();
 app.MapIdentityApi();
 app.MapRepositoriesApi();
+app.MapForges();
 app.MapCancelApi();
 
 app.Run();

@@ -39,6 +39,9 @@ have pdudaemon || need+=(pdudaemon)
 have socat || need+=(socat)
 have script || need+=(bsdutils)
 have ip || need+=(iproute2)
+# Issue 12: Debian's perf records the perf-script inputs of the profile folder's golden tests
+# (tests/Redox.Lab.Server.Tests/Profiles/PerfScript/README.md says how).
+have perf || need+=(linux-perf)
 # PostgreSQL: the machine's binaries if on PATH, else Debian's server package.
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 

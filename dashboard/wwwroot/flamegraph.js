@@ -51,8 +51,8 @@
       const total = width(focus) || 1;
       let matched = 0;
       const frames = [];
-      // Ancestors of the zoomed frame span the full width.
-      focusPath.forEach((n, i) => frames.push({ n, x: 0, w: 1, d: i }));
+      // The zoomed frame and its ancestors (focusPath, root first, focus last) span the full width.
+      focusPath.forEach((n, i) => frames.push({ n, x: 0, w: 1, d: i, hit: term && n !== root && n.n.toLowerCase().includes(term) }));
       (function walk(n, x, d, inHit) {
         let cx = x;
         for (const c of n.c || []) {
@@ -74,7 +74,7 @@
       })(focus);
       for (const f of frames) {
         const div = document.createElement('div');
-        div.className = 'frame' + (f.hit ? ' hit' : '');
+        div.className = 'frame' + (f.hit ? ' hit' : '') + (f.n === focus && focus !== root ? ' focus' : '');
         div.style.left = (f.x * 100) + '%';
         div.style.width = (f.w * 100) + '%';
         div.style[icicle ? 'top' : 'bottom'] = (f.d * ROW) + 'px';
@@ -103,7 +103,7 @@
       const path = [];
       pathTo(n, root, path);
       focus = n;
-      focusPath = path.slice(0, -1);
+      focusPath = path;
       draw();
     }
 
@@ -114,7 +114,7 @@
       orient.dataset.orientation = icicle ? 'icicle' : 'flame';
       draw();
     });
-    reset && reset.addEventListener('click', () => { focus = root; focusPath = []; draw(); });
+    reset && reset.addEventListener('click', () => { focus = root; focusPath = [root]; draw(); });
     draw();
   }
 

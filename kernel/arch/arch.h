@@ -71,10 +71,14 @@ void arch_cpu_relax(void);
  * they are enabled on return. Frees the host CPU under emulation. */
 void arch_nap_us(unsigned us);
 
-/* Profiler clock: one CPU's periodic timer at hz broadcasts NMIs to the
- * others and samples itself; every sample goes to prof_sample(). */
+/* Profiler clock (PROFILE=1): an NMI on every CPU hz times a second, in
+ * ring 3 as in the kernel; every NMI samples through prof_sample(). The
+ * clock's name for the profile-begin marker: "pit-ioapic-nmi" (the PIT
+ * through the I/O APIC), "pit-8259-lint0-nmi" (through the 8259 and the
+ * BSP's LINT0, relayed by IPI), "none". */
 void arch_prof_timer_start(unsigned hz);
 void arch_prof_timer_stop(void);
+const char *arch_prof_clock(void);
 
 /* ---- scheduler (arch/x86_64/switch.S, context.c, ipi.c; issue 5) ------ */
 

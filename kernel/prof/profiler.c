@@ -48,28 +48,12 @@ struct ring {
     uint64_t *w;
     volatile uint64_t head;
     uint64_t tail;
-    uint64_t taken, dropped, filtered, idle;
+    uint64_t taken, dropped, filtered, idle, user;
 } __attribute__((aligned(64)));
 
 static struct ring rings[ARCH_MAX_CPUS];
 static volatile int sampling;
 static volatile int paused;
-
-static volatile int on_ticks;
-
-void prof_ticks(void)
-{
-    if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE))
-        return;
-    arch_prof_timer_stop();
-    __atomic_store_n(&on_ticks, 1, __ATOMIC_RELEASE);
-    kprintf("prof: NMI clock stopped; the scheduler's ticks sample from here\n");
-}
-
-int prof_on_ticks(void)
-{
-    return __atomic_load_n(&on_ticks, __ATOMIC_ACQUIRE);
-}
 
 void prof_pause(void)
 {
@@ -93,8 +77,8 @@ void prof_start(void)
     }
     __atomic_store_n(&sampling, 1, __ATOMIC_RELEASE);
     arch_prof_timer_start(PROFILE_HZ);
-    kprintf("prof: NMI profiler at %u Hz on %u CPUs, %llu KiB ring each\n",
-            PROFILE_HZ, arch_cpu_count(), (unsigned long long)(RING_WORDS / 128));
+    kprintf("prof: NMI profiler at %u Hz on %u CPUs (clock %s), %llu KiB ring each\n",
+            PROFILE_HZ, arch_cpu_count(), arch_prof_clock(), (unsigned long long)(RING_WORDS / 128));
 }
 
 /* Return addresses along the kernel frame-pointer chain, innermost first,
@@ -175,6 +159,7 @@ void prof_sample(const struct prof_ctx *c)
         r->w[(h + HDR_WORDS + i) % RING_WORDS] = ret[i];
     __atomic_store_n(&r->head, h + len, __ATOMIC_RELEASE);
     r->taken++;
+    r->user += c->user != 0;
 }
 
 /* Print one sample at word t of ring r; returns its length in words (0 if
@@ -205,18 +190,18 @@ static uint64_t print_sample(struct ring *r, uint64_t t, uint64_t *lines)
 
 void prof_finish(void)
 {
-    uint64_t lines = 0, taken = 0, dropped = 0, filtered = 0, idle = 0;
+    uint64_t lines = 0, taken = 0, dropped = 0, filtered = 0, idle = 0, user = 0;
     struct lab_marker m;
 
     if (!sampling)
         return;
-    if (!on_ticks)
-        arch_prof_timer_stop();
-    __atomic_store_n(&on_ticks, 0, __ATOMIC_RELEASE);
+    const char *clock = arch_prof_clock();
+    arch_prof_timer_stop();
     __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
     lab_begin(&m, "profile-begin");
     lab_str(&m, "format", "perf-script");
     lab_u64(&m, "hz", PROFILE_HZ);
+    lab_str(&m, "clock", clock);
     lab_emit(&m);
     for (unsigned c = 0; c < ARCH_MAX_CPUS; c++) {
         struct ring *r = &rings[c];
@@ -229,6 +214,7 @@ void prof_finish(void)
         dropped += r->dropped;
         filtered += r->filtered;
         idle += r->idle;
+        user += r->user;
     }
     lab_begin(&m, "profile-end");
     lab_u64(&m, "lines", lines);
@@ -238,6 +224,7 @@ void prof_finish(void)
     lab_metric("prof.samples.taken", taken, "samples", 1, 0);
     lab_metric("prof.samples.dropped", dropped, "samples", 1, 0);
     lab_metric("prof.samples.filtered", filtered, "samples", 1, 0);
+    lab_metric("prof.samples.user", user, "samples", 1, 0);
     kprintf("prof: %llu samples kept, %llu dropped, %llu filtered (%llu idle)\n",
             (unsigned long long)taken, (unsigned long long)dropped,
             (unsigned long long)filtered, (unsigned long long)idle);

@@ -1,9 +1,10 @@
 /*
  * prof/profiler.h - the NMI sampling profiler (make PROFILE=1 [PROFILE_HZ=n]).
  *
- * During the boot, one CPU's periodic timer (arch) broadcasts NMIs to the
- * other CPUs and samples itself; once the scheduler starts, every CPU's
- * scheduler tick samples instead (prof_ticks). Each sample goes to its
+ * From SMP init to the end of the boot (bootstrap included) an NMI clock
+ * (arch_prof_timer_start: the PIT through the I/O APIC to every CPU)
+ * interrupts every CPU, in the kernel with interrupts off as in ring 3.
+ * Each NMI takes one sample of what it interrupted to its
  * CPU's ring, taking no locks: kernel frames, and user frames of the thread
  * the CPU runs (ring 3 samples, and kernel samples taken in a syscall or
  * interrupt from ring 3, whose user state is on the thread's kernel stack).
@@ -50,19 +51,11 @@ void prof_sample(const struct prof_ctx *c);
 void prof_pause(void);
 void prof_resume(void);
 
-/* Before the scheduler starts: the NMI clock stops (the LAPIC timers become
- * the scheduler's ticks) and every CPU's scheduler tick samples from then
- * on (arch calls prof_on_ticks()), so bootstrap's ring-3 code and the user
- * frames under its syscalls are in the profile. */
-void prof_ticks(void);
-int prof_on_ticks(void);
 #else
 static inline void prof_start(void) {}
 static inline void prof_finish(void) {}
 static inline void prof_pause(void) {}
 static inline void prof_resume(void) {}
-static inline void prof_ticks(void) {}
-static inline int prof_on_ticks(void) { return 0; }
 static inline void prof_sample(const struct prof_ctx *c) { (void)c; }
 #endif
 

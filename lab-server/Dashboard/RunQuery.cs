@@ -4,6 +4,7 @@ using Redox.Lab.Contracts.Pipelines;
 using Redox.Lab.Dashboard;
 using Redox.Lab.Dashboard.Pages.Run;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Runs;
 
 namespace Redox.Lab.Server.Dashboard;
@@ -46,7 +47,10 @@ public sealed class RunQuery(LabDbContext db, RunQueries runs) : IRunQuery
             var row = jobs[job.Id];
             models.Add(new JobModel(job, row.Machine, row.ConsoleCount, boots));
         }
-        return new RunModel(run, stages, panics, models);
+        var imports = await db.Set<ImportedProfileRow>().AsNoTracking().Where(p => p.RunId == id)
+            .OrderBy(p => p.CreatedAt).ThenBy(p => p.Id)
+            .Select(p => new { p.Id, p.Name, p.Samples }).ToListAsync(ct);
+        return new RunModel(run, stages, panics, models, [.. imports.Select(p => new ImportedProfileLink(p.Name, $"import:{p.Id}", p.Samples))]);
     }
 
     /// <summary>The stage names and panic regexes of the run's pipeline (as the server validated it at push).</summary>

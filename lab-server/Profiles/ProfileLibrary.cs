@@ -12,7 +12,10 @@ public sealed record LoadedProfile(string Label, string Folded);
 /// Finds profiles by reference, one or a group:
 /// <c>boot:{jobId}:{index}</c> one boot's profile; <c>job:{jobId}</c> every profiled boot of a job;
 /// <c>run:{runId}:{variant}</c> every profiled boot of the run's jobs of that variant; <c>import:{id}</c> an
-/// uploaded profile.
+/// uploaded profile. The two sides of a verdict: <c>candidate:{runId}:{variant}</c> every profiled boot of the
+/// run's commit and <c>baseline:{runId}:{variant}</c> of its baseline commit, each with the run's pipeline and
+/// variant on the machines the run's jobs of that variant used, from every run but calibrations (the push, its
+/// baseline and extra boots, bisection steps), as the verdicts count them (<c>SampleQueries.OfCommitAsync</c>).
 /// </summary>
 public sealed class ProfileLibrary(LabDbContext db)
 {
@@ -31,12 +34,27 @@ public sealed class ProfileLibrary(LabDbContext db)
             case ["run", var run, var variant] when Guid.TryParse(run, out var runId) && variant.Length > 0:
                 var jobs = db.Jobs.Where(j => j.RunId == runId && j.Variant == variant).Select(j => j.Id);
                 return await BootsAsync(db.Boots.Where(b => jobs.Contains(b.JobId)), ct);
+            case [var side and ("candidate" or "baseline"), var run, var variant] when Guid.TryParse(run, out var runId) && variant.Length > 0:
+                return await SideAsync(runId, variant, side == "baseline", ct);
             case ["import", var id] when Guid.TryParse(id, out var importId):
                 return await db.Set<ImportedProfileRow>().AsNoTracking().Where(p => p.Id == importId)
                     .Select(p => new LoadedProfile(p.Name, p.Folded)).ToListAsync(ct);
             default:
-                throw new FormatException($"'{reference}' is not a profile reference (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT or import:ID)");
+                throw new FormatException($"'{reference}' is not a profile reference (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID)");
         }
+    }
+
+    private async Task<IReadOnlyList<LoadedProfile>> SideAsync(Guid runId, string variant, bool baseline, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
+            .Select(r => new { r.RepositoryId, r.Commit, r.PipelinePath, r.BaselineCommit }).SingleOrDefaultAsync(ct);
+        var commit = baseline ? run?.BaselineCommit : run?.Commit;
+        if (run is null || commit is null) return [];
+        var machines = db.Jobs.Where(j => j.RunId == runId && j.Variant == variant).Select(j => j.MachineId);
+        var jobs = db.Jobs.Where(j => j.Run.RepositoryId == run.RepositoryId && j.Run.Commit == commit && j.Run.PipelinePath == run.PipelinePath
+                                      && j.Variant == variant && machines.Contains(j.MachineId) && j.Run.Kind != RunKinds.Calibration)
+            .Select(j => j.Id);
+        return await BootsAsync(db.Boots.Where(b => jobs.Contains(b.JobId)), ct);
     }
 
     private async Task<IReadOnlyList<LoadedProfile>> BootsAsync(IQueryable<BootRow> boots, CancellationToken ct)

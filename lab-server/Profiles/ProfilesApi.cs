@@ -48,7 +48,7 @@ public static class ProfilesApi
         ProfileLibrary library, string? reference, string parameter, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(reference))
-            return (null, TypedResults.Problem(statusCode: 400, title: "Missing profile", detail: $"{parameter} is required (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT or import:ID)"));
+            return (null, TypedResults.Problem(statusCode: 400, title: "Missing profile", detail: $"{parameter} is required (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID)"));
         try
         {
             var profiles = await library.LoadAsync(reference, ct);

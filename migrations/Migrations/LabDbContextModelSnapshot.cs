@@ -930,6 +930,218 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("bugs", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Forges.CommitStatusRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Commit")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("commit");
+
+                    b.Property<string>("Context")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("context");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("HangfireJobId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("hangfire_job_id");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("phase");
+
+                    b.Property<DateTimeOffset?>("PostedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("posted_at");
+
+                    b.Property<Guid>("RepositoryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("repository_id");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<bool>("Superseded")
+                        .HasColumnType("boolean")
+                        .HasColumnName("superseded");
+
+                    b.Property<string>("TargetUrl")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("target_url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_commit_statuses");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_commit_statuses_run_id");
+
+                    b.HasIndex("JobId", "Phase")
+                        .IsUnique()
+                        .HasDatabaseName("ix_commit_statuses_job_id_phase");
+
+                    b.ToTable("commit_statuses", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Forges.HookDeliveryRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("DeliveryId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("event");
+
+                    b.Property<string>("Forge")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("forge");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<Guid>("RepositoryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("repository_id");
+
+                    b.Property<string>("Result")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("result");
+
+                    b.PrimitiveCollection<List<Guid>>("Runs")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("runs");
+
+                    b.HasKey("Id")
+                        .HasName("pk_hook_deliveries");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_hook_deliveries_received_at");
+
+                    b.HasIndex("RepositoryId", "Forge", "DeliveryId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_hook_deliveries_repository_id_forge_delivery_id");
+
+                    b.ToTable("hook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Forges.RepositoryHookRow", b =>
+                {
+                    b.Property<Guid>("RepositoryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("repository_id");
+
+                    b.PrimitiveCollection<List<string>>("Branches")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("branches");
+
+                    b.Property<string>("Forge")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("forge");
+
+                    b.PrimitiveCollection<List<string>>("Pipelines")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("pipelines");
+
+                    b.Property<string>("Project")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("project");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("secret");
+
+                    b.Property<string>("StatusApi")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("status_api");
+
+                    b.Property<string>("StatusForge")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status_forge");
+
+                    b.Property<string>("StatusToken")
+                        .HasColumnType("text")
+                        .HasColumnName("status_token");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("RepositoryId")
+                        .HasName("pk_repository_hooks");
+
+                    b.ToTable("repository_hooks", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1498,6 +1710,18 @@ namespace Redox.Lab.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_bugs_repositories_repository_id");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Forges.RepositoryHookRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.RepositoryRow", "Repository")
+                        .WithOne()
+                        .HasForeignKey("Redox.Lab.Server.Forges.RepositoryHookRow", "RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_repository_hooks_repositories_repository_id");
+
+                    b.Navigation("Repository");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Identity.ApiTokenRow", b =>

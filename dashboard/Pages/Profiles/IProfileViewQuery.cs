@@ -2,7 +2,8 @@ namespace Redox.Lab.Dashboard.Pages.Profiles;
 
 /// <summary>
 /// Flamegraphs and differential flamegraphs (<c>/profiles/flamegraph</c>, <c>/profiles/diff</c>) of profile references
-/// (<c>boot:JOB:INDEX</c>, <c>job:JOB</c>, <c>run:RUN:VARIANT</c>, <c>import:ID</c>). Implemented by lab-server's
+/// (<c>boot:JOB:INDEX</c>, <c>job:JOB</c>, <c>run:RUN:VARIANT</c>, <c>candidate:RUN:VARIANT</c>, <c>baseline:RUN:VARIANT</c>,
+/// <c>import:ID</c>). Implemented by lab-server's
 /// <c>Dashboard/ProfileViewQuery</c>; the tree JSON is lab-server/Profiles/FLAMEGRAPH.md's.
 /// </summary>
 public interface IProfileViewQuery

@@ -11,7 +11,12 @@ public interface IRunQuery
 
 /// <param name="ExpectedStages">The pipeline's stages in order (empty when the pipeline names none).</param>
 /// <param name="PanicRegexes">The pipeline's console panic regexes, for highlighting.</param>
-public sealed record RunModel(RunView Run, IReadOnlyList<string> ExpectedStages, IReadOnlyList<string> PanicRegexes, IReadOnlyList<JobModel> Jobs);
+/// <param name="Imports">Profiles uploaded to the run (<c>POST /api/runs/{id}/profiles</c>), oldest first.</param>
+public sealed record RunModel(RunView Run, IReadOnlyList<string> ExpectedStages, IReadOnlyList<string> PanicRegexes, IReadOnlyList<JobModel> Jobs,
+    IReadOnlyList<ImportedProfileLink>? Imports = null);
+
+/// <summary>A profile uploaded to a run: its name, its reference (<c>import:ID</c>) and its samples.</summary>
+public sealed record ImportedProfileLink(string Name, string Ref, long Samples);
 
 /// <param name="MachineName"><c>agent/machine</c>.</param>
 /// <param name="ConsoleLines">Lines stored for the job.</param>

@@ -11,11 +11,6 @@
 #define EBDA_SEG_PTR    0x40e
 #define BIOS_ROM_START  0xe0000
 #define BIOS_ROM_END    0x100000
-#define MADT_LAPIC      0
-#define MADT_LAPIC_ADDR 5
-#define MADT_X2APIC     9
-#define LAPIC_ENABLED   1u
-#define LAPIC_ONLINE_CAPABLE 2u
 
 struct rsdp {
     char sig[8];
@@ -102,43 +97,9 @@ static const struct sdt *find_madt(const struct rsdp *r)
     return 0;
 }
 
-static void add_cpu(struct acpi_cpus *out, uint32_t id, uint32_t flags)
-{
-    if (!(flags & (LAPIC_ENABLED | LAPIC_ONLINE_CAPABLE)))
-        return;
-    for (int i = 0; i < out->count; i++)
-        if (out->apic_id[i] == id)
-            return;                     /* listed as both type 0 and 9 */
-    if (out->count < ACPI_MAX_CPUS)
-        out->apic_id[out->count++] = id;
-}
-
-static void parse_madt(const struct sdt *m, struct acpi_cpus *out)
-{
-    const uint8_t *p = (const uint8_t *)m, *end = p + m->length;
-    uint32_t lapic32, flags;
-
-    memcpy(&lapic32, p + 36, 4);
-    out->lapic_phys = lapic32;
-    for (p += 44; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
-        if (p[0] == MADT_LAPIC && p[1] >= 8) {
-            memcpy(&flags, p + 4, 4);
-            add_cpu(out, p[3], flags);
-        } else if (p[0] == MADT_X2APIC && p[1] >= 16) {
-            uint32_t id;
-            memcpy(&id, p + 4, 4);
-            memcpy(&flags, p + 8, 4);
-            add_cpu(out, id, flags);
-        } else if (p[0] == MADT_LAPIC_ADDR && p[1] >= 12) {
-            memcpy(&out->lapic_phys, p + 4, 8);
-        }
-    }
-}
-
 int acpi_find_cpus(struct acpi_cpus *out)
 {
-    out->count = 0;
-    out->lapic_phys = 0;
+    madt_parse(0, 0, out);
     const struct rsdp *r = find_rsdp();
     if (!r) {
         kprintf("acpi: no RSDP\n");
@@ -149,6 +110,6 @@ int acpi_find_cpus(struct acpi_cpus *out)
             r->revision, (const void *)madt);
     if (!madt)
         return -1;
-    parse_madt(madt, out);
+    madt_parse((const uint8_t *)madt, madt->length, out);
     return out->count ? 0 : -1;
 }

@@ -4,20 +4,13 @@
  * Only what SMP bring-up needs: find the RSDP (EBDA, then 0xE0000-0xFFFFF),
  * follow the XSDT (or the RSDT on ACPI 1.0), and read the MADT's processor
  * entries (type 0 local APIC, type 9 local x2APIC) and its local APIC
- * address (type 5 override included).
+ * address (type 5 override included); and, for the profiler's clock, the
+ * first I/O APIC and the ISA IRQ overrides (madt.c parses the entries).
  */
 #ifndef ARCH_X86_64_ACPI_H
 #define ARCH_X86_64_ACPI_H
 
-#include <stdint.h>
-
-#define ACPI_MAX_CPUS 64
-
-struct acpi_cpus {
-    uint64_t lapic_phys;                /* MADT local APIC address */
-    int count;                          /* usable processors listed */
-    uint32_t apic_id[ACPI_MAX_CPUS];    /* in MADT order */
-};
+#include "arch/x86_64/madt.h"      /* struct acpi_cpus */
 
 /*
  * Parse the firmware tables into *out. Physical memory is read through the

@@ -1,5 +1,6 @@
 /*
- * arch/x86_64/ipi.c - inter-processor interrupts and the profiler's NMIs.
+ * arch/x86_64/ipi.c - inter-processor interrupts, the profiler's NMI clock
+ * and the gates for stray 8259 interrupts.
  *
  * The NMI gate is always ipi_entry.S's GS-safe stub; without PROFILE=1 its
  * handler hands the NMI to trap.c's fatal report, and the profiler hooks
@@ -8,29 +9,72 @@
  */
 #include "arch/arch.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/ipi.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/x86.h"
+#include "lib/printf.h"
 #include "mm/tlb.h"
 #include "prof/profiler.h"
 #include "sched/sched.h"
 
 #define NMI_VECTOR      2
 #define IST_NMI         1
-#define PROFILE_CPU     1       /* the CPU whose timer drives the profiler */
+#define PIC1_CMD        0x20
+#define PIC1_DATA       0x21
+#define PIC2_CMD        0xa0
+#define PIC2_DATA       0xa1
+#define PIC_OCW3_POLL   0x0c
+#define PIC_OCW3_ISR    0x0b
+#define PIC_EOI         0x20
 
-extern char ipi_entry_wakeup[], ipi_entry_tlb[], ipi_entry_profile[],
-            ipi_entry_nmi[], ipi_entry_spurious[], ipi_entry_tick[];
+extern char ipi_entry_wakeup[], ipi_entry_tlb[], ipi_entry_nmi[],
+            ipi_entry_spurious[], ipi_entry_tick[];
+extern const uint64_t pic_stubs[16];
 
 void ipi_init(void)
 {
     trap_set_gate(IPI_WAKEUP, (uint64_t)ipi_entry_wakeup, 0);
     trap_set_gate(IPI_TLB, (uint64_t)ipi_entry_tlb, 0);
-    trap_set_gate(IPI_PROFILE, (uint64_t)ipi_entry_profile, 0);
     trap_set_gate(VECTOR_SPURIOUS, (uint64_t)ipi_entry_spurious, 0);
     trap_set_gate(VECTOR_TICK, (uint64_t)ipi_entry_tick, 0);
     trap_set_gate(NMI_VECTOR, (uint64_t)ipi_entry_nmi, IST_NMI);
+#ifndef BUG_NMI_EXTINT
+    /* BUG=nmi-extint leaves these out, as the kernel was before (pic.h). */
+    for (unsigned i = 0; i < 16; i++)
+        trap_set_gate((uint8_t)(PIC_VECTOR_BASE + i), pic_stubs[i], 0);
+#endif
+}
+
+static volatile uint64_t strays;
+
+void pic_stray_handler(struct trap_frame *f)
+{
+    unsigned irq = (unsigned)(f->vector - PIC_VECTOR_BASE);
+
+    outb(PIC1_CMD, PIC_OCW3_ISR);
+    uint8_t master = inb(PIC1_CMD);
+    outb(PIC2_CMD, PIC_OCW3_ISR);
+    uint8_t slave = inb(PIC2_CMD);
+    unsigned eoi = pic_stray_eois(irq, master, slave);
+    if (eoi & PIC_EOI_SLAVE)
+        outb(PIC2_CMD, PIC_EOI);
+    if (eoi & PIC_EOI_MASTER)
+        outb(PIC1_CMD, PIC_EOI);
+    this_cpu()->idle = 0;
+    this_cpu()->irqs++;
+    /* Interrupts were on, so the interrupted code holds no kernel lock. */
+    if (__atomic_add_fetch(&strays, 1, __ATOMIC_RELAXED) <= 4)
+        kprintf("irq: stray 8259 interrupt IRQ %u (vector 0x%llx) on CPU %u, %s\n", irq,
+                (unsigned long long)f->vector, this_cpu()->cpu,
+                eoi ? "acknowledged" : "spurious");
+}
+
+uint64_t pic_strays(void)
+{
+    return __atomic_load_n(&strays, __ATOMIC_RELAXED);
 }
 
 #ifdef PROFILE
@@ -39,10 +83,6 @@ static void sample(const struct trap_frame *f);
 
 void ipi_tick_handler(struct trap_frame *f)
 {
-#ifdef PROFILE
-    if (prof_on_ticks())
-        sample(f);
-#endif
     this_cpu()->idle = 0;
     this_cpu()->irqs++;
     lapic_eoi();
@@ -96,38 +136,30 @@ static void sample(const struct trap_frame *f)
 }
 #endif
 
-void ipi_profile_handler(struct trap_frame *f)
-{
-    (void)f;
-#ifdef PROFILE
-    if (arch_cpu_count() > 1)
-        lapic_send_nmi_others();
-    sample(f);                          /* idle if it woke us from hlt */
-    this_cpu()->idle = 0;
-#endif
-    lapic_eoi();
-}
-
 #ifdef PROFILE
 /*
- * With a single CPU there is no other CPU whose timer could send NMIs, and
- * boot code runs with interrupts off, so the clock is PIT channel 0 (rate
- * generator at the profiling rate) through the 8259 PIC, whose output the
- * BSP's LINT0 turns into NMIs (the old "NMI watchdog" wiring). Each NMI
- * acknowledges the PIC by a poll read and an EOI, so IRQ0 can rise again.
+ * The profiler's clock: PIT channel 0 as a rate generator at the profiling
+ * rate. Normally (CLOCK_IOAPIC) its IRQ0 goes through the I/O APIC as an NMI
+ * to every CPU at once (ioapic.h says why not through the 8259); the 8259
+ * stays masked and no CPU relays anything.
+ *
+ * Without an I/O APIC in the MADT (CLOCK_LINT0), with
+ * CFLAGS_EXTRA=-DPROF_CLOCK_LINT0 and with BUG=nmi-extint: IRQ0 through the 8259, whose output the BSP's LINT0
+ * turns into NMIs (the old "NMI watchdog" wiring); each NMI acknowledges
+ * the 8259 (poll read + EOI) and passes the tick on to the other CPUs by an
+ * NMI IPI. On QEMU this wiring also hands the 8259's vectors to the BSP as
+ * ExtINT whenever it runs with interrupts on; the stray gates above take
+ * them (BUG=nmi-extint has none: bootstrap dies of a #GP).
  */
-#define PIC1_CMD        0x20
-#define PIC1_DATA       0x21
-#define PIC2_DATA       0xa1
-#define PIC_OCW3_POLL   0x0c
-#define PIC_EOI         0x20
 #define PIT_CH0         0x40
 #define PIT_CMD         0x43
 #define PIT_CH0_RATE    0x34            /* channel 0, lo/hi byte, mode 2 */
 #define PIT_CH0_BIOS    0x36            /* channel 0, lo/hi byte, mode 3 */
 #define PIT_INPUT_HZ    1193182u
 
-static volatile int pit_clock;
+enum { CLOCK_OFF, CLOCK_IOAPIC, CLOCK_LINT0 };
+
+static volatile int prof_clock;
 static uint8_t pic_masks[2];
 
 static void pit_program(uint8_t mode, uint32_t divisor)
@@ -137,105 +169,84 @@ static void pit_program(uint8_t mode, uint32_t divisor)
     outb(PIT_CH0, (uint8_t)(divisor >> 8));
 }
 
-static void pit_clock_start(unsigned hz)
-{
-    uint32_t div = PIT_INPUT_HZ / (hz ? hz : 1);
-
-    div = div < 2 ? 2 : div > 65535 ? 65535 : div;
-    pic_masks[0] = inb(PIC1_DATA);
-    pic_masks[1] = inb(PIC2_DATA);
-    outb(PIC2_DATA, 0xff);
-    outb(PIC1_DATA, 0xfe);              /* IRQ0 only */
-    pit_program(PIT_CH0_RATE, div);
-    pit_clock = 1;
-    lapic_lint0_nmi(1);
-}
-
-static void pit_clock_stop(void)
-{
-    lapic_lint0_nmi(0);
-    pit_clock = 0;
-    pit_program(PIT_CH0_BIOS, 0);       /* 0 = 65536: the BIOS's 18.2 Hz */
-    outb(PIC1_DATA, pic_masks[0]);
-    outb(PIC2_DATA, pic_masks[1]);
-}
-
 static void pit_clock_ack(void)
 {
     outb(PIC1_CMD, PIC_OCW3_POLL);
     (void)inb(PIC1_CMD);                /* = INTA: IRQ0 from IRR to ISR */
     outb(PIC1_CMD, PIC_EOI);
 }
-#endif
 
 void ipi_nmi_handler(struct trap_frame *f)
 {
-#ifdef PROFILE
-    /* The PIT's NMI arrives on the BSP's LINT0; the BSP passes it on. */
-    if (pit_clock && this_cpu()->cpu == 0) {
+    /* With CLOCK_LINT0 the PIT's NMI arrives on the BSP only; it passes it on. */
+    if (prof_clock == CLOCK_LINT0 && this_cpu()->cpu == 0) {
         pit_clock_ack();
         if (arch_cpu_count() > 1)
             (void)lapic_send_nmi_others_from_nmi();   /* skipped: the APs miss one tick */
     }
     sample(f);
-#else
-    trap_handler(f);                    /* fatal: vector 2 is in the frame */
+}
+
+void arch_prof_timer_start(unsigned hz)
+{
+    uint32_t div = PIT_INPUT_HZ / (hz ? hz : 1);
+
+    div = div < 2 ? 2 : div > 65535 ? 65535 : div;
+    pit_program(PIT_CH0_RATE, div);
+#if !defined(BUG_NMI_EXTINT) && !defined(PROF_CLOCK_LINT0)
+    if (ioapic_isa_nmi_all(0) == 0) {
+        prof_clock = CLOCK_IOAPIC;
+        return;
+    }
 #endif
+    pic_masks[0] = inb(PIC1_DATA);
+    pic_masks[1] = inb(PIC2_DATA);
+    outb(PIC2_DATA, 0xff);
+    outb(PIC1_DATA, 0xfe);              /* IRQ0 only */
+    prof_clock = CLOCK_LINT0;
+    lapic_lint0_nmi(1);
 }
 
-static volatile int prof_timer_cpu = -1;   /* whose timer is periodic */
-
-/* Runs on the profiler CPU (smp_call_on). */
-static void timer_on(void *arg)
+void arch_prof_timer_stop(void)
 {
-    prof_timer_cpu = (int)arch_cpu_id();
-    lapic_timer_periodic(IPI_PROFILE, (uint32_t)(uintptr_t)arg);
+    int clock = prof_clock;
+
+    if (clock == CLOCK_IOAPIC) {
+        ioapic_isa_mask(0);
+    } else if (clock == CLOCK_LINT0) {
+        lapic_lint0_nmi(0);
+        outb(PIC1_DATA, pic_masks[0]);
+        outb(PIC2_DATA, pic_masks[1]);
+    }
+    prof_clock = CLOCK_OFF;
+    if (clock != CLOCK_OFF)
+        pit_program(PIT_CH0_BIOS, 0);   /* 0 = 65536: the BIOS's 18.2 Hz */
 }
 
-static void timer_off(void *arg)
+const char *arch_prof_clock(void)
 {
-    (void)arg;
-    lapic_timer_stop();
-    prof_timer_cpu = -1;
+    return prof_clock == CLOCK_IOAPIC ? "pit-ioapic-nmi" :
+           prof_clock == CLOCK_LINT0 ? "pit-8259-lint0-nmi" : "none";
 }
+#else
+void ipi_nmi_handler(struct trap_frame *f)
+{
+    trap_handler(f);                    /* fatal: vector 2 is in the frame */
+}
+#endif
 
-/* The profiler's periodic timer, where it runs, doubles as the alarm. The
- * timer is armed with interrupts off and `sti; hlt` then opens the window
- * in one step, so an early alarm still ends the hlt. */
+/* Halt for at most us microseconds: a one-shot of this CPU's LAPIC timer,
+ * armed with interrupts off; `sti; hlt` then opens the window in one step,
+ * so an early alarm still ends the hlt. */
 void arch_nap_us(unsigned us)
 {
     struct percpu *p = this_cpu();
 
     arch_irq_save();
-    if ((int)p->cpu != prof_timer_cpu)
-        lapic_timer_oneshot(IPI_WAKEUP, us);
+    lapic_timer_oneshot(IPI_WAKEUP, us);
     p->idle = 1;
     __asm__ volatile("sti; hlt" : : : "memory");
     p->idle = 0;
-}
-
-/* CPU PROFILE_CPU's LAPIC timer; with one CPU, the PIT clock above. Both
- * stop when the scheduler starts (prof_ticks): its ticks sample from then. */
-void arch_prof_timer_start(unsigned hz)
-{
-#ifdef PROFILE
-    if (arch_cpu_count() <= PROFILE_CPU) {
-        pit_clock_start(hz);
-        return;
-    }
-#endif
-    smp_call_on(PROFILE_CPU, timer_on, (void *)(uintptr_t)hz);
-}
-
-void arch_prof_timer_stop(void)
-{
-#ifdef PROFILE
-    if (pit_clock) {
-        pit_clock_stop();
-        return;
-    }
-#endif
-    smp_call_on(PROFILE_CPU, timer_off, 0);
 }
 
 void arch_send_tlb_ipi(unsigned cpu)

@@ -1,7 +1,8 @@
 /*
  * ipi_entry.S - entry stubs for the interrupt vectors (ipi.c): 0x40 wakeup,
- * 0x41 TLB shootdown, 0x44 profiler timer, 0x30 scheduler tick, NMI
- * (vector 2, on IST1), and the spurious vector 0xff (no EOI, per the SDM).
+ * 0x41 TLB shootdown, 0x30 scheduler tick, NMI (vector 2, on IST1), the
+ * spurious vector 0xff (no EOI, per the SDM), and 0x20..0x2f, the 8259's
+ * vectors, whose stray interrupts pic_stray_handler takes (pic.h).
  *
  * Each stub builds a struct trap_frame (trap.h; zero error code, the vector)
  * so handlers see the interrupted RIP, CS, RFLAGS and RBP, calls its C
@@ -57,7 +58,6 @@ intr_exit:
 
         IPI_STUB ipi_entry_wakeup, ipi_wakeup_handler, 0x40
         IPI_STUB ipi_entry_tlb, ipi_tlb_handler, 0x41
-        IPI_STUB ipi_entry_profile, ipi_profile_handler, 0x44
         IPI_STUB ipi_entry_tick, ipi_tick_handler, 0x30
 
         .globl ipi_entry_nmi
@@ -89,3 +89,15 @@ ipi_entry_nmi:
         .globl ipi_entry_spurious
 ipi_entry_spurious:
         iretq
+
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        IPI_STUB pic_entry_\n, pic_stray_handler, (0x20 + \n)
+        .endr
+
+        .section .rodata
+        .balign 8
+        .globl pic_stubs
+pic_stubs:
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        .quad pic_entry_\n
+        .endr

@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/ipi.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
@@ -201,6 +202,8 @@ void smp_init(void)
     percpu_init(0, bsp_id, (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top, 0);
     percpu_ready = 1;
     ipi_init();
+    if (ioapic_init(&acpi) < 0)
+        kprintf("smp: no I/O APIC (the profiler's clock falls back to LINT0)\n");
     kprintf("BSP: %u\n", bsp_id);
     kprintf("smp: local APIC in %s mode\n", lapic_mode());
 

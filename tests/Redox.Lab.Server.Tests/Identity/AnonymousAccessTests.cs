@@ -25,6 +25,7 @@ public sealed class AnonymousAccessTests(LabFixture lab)
         "GET /login",
         "POST /login", // checks antiforgery and the token itself
         "POST /logout",
+        "POST /hooks/{forge}/{repository}", // forge deliveries: each checks its repository's secret (Forges/WebhooksTests)
     };
 
     public static IEnumerable<(string Method, string Pattern, string Url)> Routes(IServiceProvider services)

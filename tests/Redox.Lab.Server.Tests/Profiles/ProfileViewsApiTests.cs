@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Redox.Lab.Contracts.Api;
+using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Profiles;
 using Redox.Lab.Server.Tests.Artifacts;
 using Redox.Lab.Server.Tests.Support;
@@ -115,6 +118,69 @@ public sealed class ProfileViewsApiTests(LabFixture lab)
         var main = Assert.Single(diff.Frames, f => f.Name == "[kernel <100200>]");
         Assert.False(main.Significant); // on every stack of both sides: share 1 everywhere
         Assert.Equal(1.0, main.AdjustedP);
+    }
+
+    [Fact]
+    public async Task Diff_BaselineAgainstCandidate_ComparesTheTwoCommitsBootsOnTheRunsMachine()
+    {
+        using var client = lab.Client();
+        var (agent, job) = await ArtifactsApiTests.ClaimedJobAsync(lab, "sides");
+        for (var boot = 0; boot < 2; boot++)
+            await PostBootAsync(agent, job.JobId, boot, Script(allocator: 10, other: 90));
+        var baseCommit = new string('b', 40);
+        Guid runId;
+        await using (var scope = lab.Scope())
+        {
+            // The run was judged against baseCommit, whose boots on the same machine and variant came from a
+            // baseline run and an extra round; a calibration run of that commit does not count.
+            var db = scope.ServiceProvider.GetRequiredService<LabDbContext>();
+            var jobRow = await db.Jobs.Include(j => j.Run).SingleAsync(j => j.Id == job.JobId);
+            runId = jobRow.RunId;
+            jobRow.Run.BaselineCommit = baseCommit;
+            jobRow.Run.BaselineReason = "merge base";
+            foreach (var (kind, inAllocator) in new[] { (RunKinds.Baseline, 40), (RunKinds.Extra, 42), (RunKinds.Calibration, 0) })
+            {
+                var run = new RunRow
+                {
+                    Id = Guid.NewGuid(), RepositoryId = jobRow.Run.RepositoryId, Commit = baseCommit, PipelinePath = jobRow.Run.PipelinePath,
+                    PipelineYaml = jobRow.Run.PipelineYaml, Kind = kind, ParentRunId = runId, CreatedAt = T0, EndedAt = T0, Outcome = Outcome.Passed,
+                };
+                var other = new JobRow { Id = Guid.NewGuid(), RunId = run.Id, Variant = jobRow.Variant, MachineId = jobRow.MachineId, State = JobStates.Ended, CreatedAt = T0 };
+                var folded = $"kernel;[kernel <100200>] {100 - inAllocator}\nkernel;[kernel <100200>];[kernel <100010>] {inAllocator}\n";
+                var bootRow = new BootRow { Id = Guid.NewGuid(), JobId = other.Id, Index = 0, Outcome = Outcome.Passed, StartedAt = T0, EndedAt = T0 };
+                bootRow.Profile = new ProfileRow { BootId = bootRow.Id, Raw = "", Folded = folded, Samples = 100, Symbolized = false };
+                db.Runs.Add(run);
+                db.Jobs.Add(other);
+                db.Boots.Add(bootRow);
+            }
+            await db.SaveChangesAsync();
+        }
+
+        var variant = job.Variant;
+        var diff = (await client.GetFromJsonAsync<ProfileDiff>($"/api/profiles/diff?base=baseline:{runId}:{variant}&head=candidate:{runId}:{variant}", Json))!;
+        var runPage = await client.GetStringAsync($"/runs/{runId}");
+
+        Assert.Equal(2, diff.BaseProfiles);   // baseline and extra round; not the calibration
+        Assert.Equal(2, diff.HeadProfiles);
+        var allocator = Assert.Single(diff.Frames, f => f.Name == "[kernel <100010>]");
+        Assert.Equal(0.41, allocator.BaseTotal, 9);
+        Assert.Equal(0.10, allocator.HeadTotal, 9);
+        // The run page links the flamegraph pages: each boot, the variant's boots, the verdict's two sides.
+        Assert.Contains($"/profiles/flamegraph?profile={Uri.EscapeDataString($"boot:{job.JobId}:0")}", runPage, StringComparison.Ordinal);
+        Assert.Contains($"/profiles/flamegraph?profile={Uri.EscapeDataString($"run:{runId}:{variant}")}", runPage, StringComparison.Ordinal);
+        Assert.Contains($"/profiles/diff?base={Uri.EscapeDataString($"baseline:{runId}:{variant}")}&amp;head={Uri.EscapeDataString($"candidate:{runId}:{variant}")}",
+            runPage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diff_BaselineOfAnUnjudgedRun_NotFound()
+    {
+        var (_, job) = await ArtifactsApiTests.ClaimedJobAsync(lab, "unjudged");
+        using var client = lab.Client();
+
+        var response = await client.GetAsync($"/api/profiles/diff?base=baseline:{job.RunId}:{job.Variant}&head=candidate:{job.RunId}:{job.Variant}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     /// <summary>allocator samples in [100010] under [100200]; other samples in [100200] alone.</summary>
