@@ -11,6 +11,7 @@ using Redox.Lab.Agent.Machines.Pc;
 using Redox.Lab.Agent.Machines.Qemu;
 using Redox.Lab.Agent.Machines.Resilience;
 using Redox.Lab.Agent.Server;
+using Redox.Lab.Contracts.Secrets;
 
 namespace Redox.Lab.Agent;
 
@@ -25,7 +26,14 @@ public static class AgentExtensions
                 "Agent:Server must be the server's absolute URL, e.g. http://127.0.0.1:5080")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), "Agent:Name must not be empty")
             .Validate(o => o.PollWaitSeconds is >= 1 and <= 300, "Agent:PollWaitSeconds must be 1..300")
+            .PostConfigure(o =>
+            {
+                if (!string.IsNullOrWhiteSpace(o.EnrolmentSecretFile))
+                    o.EnrolmentSecret = SecretFiles.Read(o.EnrolmentSecretFile, "Agent:EnrolmentSecretFile");
+            })
             .ValidateOnStart();
+        // The configuration has read it: no child (git, QEMU, a build) inherits the enrolment secret.
+        SecretFiles.ScrubEnvironment("Agent:EnrolmentSecret");
 
         services.TryAddSingleton(TimeProvider.System);
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -50,6 +58,7 @@ public static class AgentExtensions
         });
 
         services.AddSingleton<GitCheckout>();
+        services.AddSingleton<BuildSandbox>();
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<BootRunner>();
         services.AddSingleton<JobRunner>();

@@ -11,8 +11,11 @@ public sealed class AgentOptions
     /// <summary>The agent's name at the server; an agent that enrols again under the same name stays the same agent.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
-    /// <summary>The lab's enrolment secret; needed only until a token is saved (and again when the server voids it).</summary>
+    /// <summary>The lab's enrolment secret; needed only until a token is saved (and again when the server voids it). Prefer <see cref="EnrolmentSecretFile"/>.</summary>
     public string? EnrolmentSecret { get; set; }
+
+    /// <summary>A file holding the enrolment secret (mode 600; systemd's LoadCredential, a compose secret); read when the agent enrols.</summary>
+    public string? EnrolmentSecretFile { get; set; }
 
     /// <summary>Token files, the repository mirrors and the per-job work directories live here.</summary>
     public string StateDir { get; set; } = "./.lab/agent";
@@ -28,6 +31,9 @@ public sealed class AgentOptions
 
     /// <summary>The bench of real PCs: a YAML file (Machines/MACHINES.md), validated at start. Relative to the working directory.</summary>
     public string? MachinesFile { get; set; }
+
+    /// <summary>How builds are confined (<c>Agent:Sandbox</c>, Build/SANDBOX.md).</summary>
+    public Build.SandboxOptions Sandbox { get; set; } = new();
 
     /// <summary>The machines this agent boots kernels on; empty means one QEMU machine, <c>qemu-0</c> (none when a machines file is given).</summary>
     public List<MachineOptions> Machines { get; set; } = [];

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,7 +42,14 @@ public static class Extensions
         // The dashboard's CSS and JavaScript from the build output (the Razor library's wwwroot and the
         // npm files) in every environment, not only Development; a published server has them in wwwroot.
         builder.WebHost.UseStaticWebAssets();
-        services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section));
+        services.AddOptions<LabOptions>().Bind(builder.Configuration.GetSection(LabOptions.Section))
+            .PostConfigure(o =>
+            {
+                if (!string.IsNullOrWhiteSpace(o.EnrolmentSecretFile))
+                    o.EnrolmentSecret = Redox.Lab.Contracts.Secrets.SecretFiles.Read(o.EnrolmentSecretFile, "Lab:EnrolmentSecretFile");
+            });
+        // The configuration has read them: no child process (git) inherits the secret or the connection string.
+        Redox.Lab.Contracts.Secrets.SecretFiles.ScrubEnvironment("Lab:EnrolmentSecret", "ConnectionStrings:Lab");
         services.TryAddSingleton(TimeProvider.System);
 
         // One pooled data source for EF, the hand-written SQL (claims, COPY) and the LISTEN connection.
@@ -62,24 +70,32 @@ public static class Extensions
 
         // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.
         services.AddLabAuthentication();
+        // The key ring that protects session cookies and antiforgery tokens lives in the database, so that with
+        // several servers behind a proxy a session opened on one is valid on all (docs/several-servers.md).
+        services.AddDataProtection().SetApplicationName("redox-lab").PersistKeysToDbContext<LabDbContext>();
         // Login, enrolment, token creation and push: ASP.NET Core's rate limiter (Infrastructure/RateLimits).
         services.AddLabRateLimits(builder.Configuration);
 
-        // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout.
-        services.AddResiliencePipeline(GitMirrors.Pipeline, p => p
-            .AddTimeout(TimeSpan.FromMinutes(5))
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<GitTransientException>().Handle<TimeoutRejectedException>(),
-                MaxRetryAttempts = 3,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-            })
-            .AddTimeout(TimeSpan.FromMinutes(2)));
+        // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout whose
+        // cancellation kills the git process (Lab:Git bounds; only background jobs run git, never a request).
+        services.AddResiliencePipeline(GitMirrors.Pipeline, (p, context) =>
+        {
+            var git = context.ServiceProvider.GetRequiredService<IOptions<LabOptions>>().Value.Git;
+            p.AddTimeout(git.TotalTimeout)
+                .AddRetry(new RetryStrategyOptions
+                {
+                    ShouldHandle = new PredicateBuilder().Handle<GitTransientException>().Handle<TimeoutRejectedException>(),
+                    MaxRetryAttempts = 3,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromSeconds(1),
+                })
+                .AddTimeout(git.ProcessTimeout);
+        });
 
         services.AddSingleton<GitMirrors>();
         services.AddScoped<PushService>();
+        services.AddScoped<ResolvePushJob>();
         services.AddScoped<RunQueries>();
         services.AddSingleton<SymbolizerCache>();
         services.AddScoped<KernelSymbols>();
@@ -141,6 +157,14 @@ public static class Extensions
             // The recurring FailLostJobsJob runs every 15 s; the scheduler must look at least that often.
             o.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             o.ServerName = $"lab-server:{Environment.ProcessId}";
+        });
+        // Pushes are read from git on their own queue and workers: a slow or dead remote holds at most Lab:Git:Concurrency
+        // of these, never a request and never the workers that create jobs.
+        services.AddHangfireServer((sp, o) =>
+        {
+            o.Queues = [ResolvePushJob.Queue];
+            o.WorkerCount = Math.Clamp(sp.GetRequiredService<IOptions<LabOptions>>().Value.Git.Concurrency, 1, 16);
+            o.ServerName = $"lab-server-git:{Environment.ProcessId}";
         });
     }
 

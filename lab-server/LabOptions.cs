@@ -8,6 +8,9 @@ public sealed class LabOptions
     /// <summary>The secret an agent presents once to enrol; enrolment is refused while it is empty.</summary>
     public string? EnrolmentSecret { get; set; }
 
+    /// <summary>A file holding the enrolment secret (mode 600, systemd's LoadCredential, a compose secret); wins over <see cref="EnrolmentSecret"/>.</summary>
+    public string? EnrolmentSecretFile { get; set; }
+
     /// <summary>Where the server keeps its git mirrors.</summary>
     public string DataDir { get; set; } = "./.lab/server";
 
@@ -37,6 +40,9 @@ public sealed class LabOptions
     public TimeSpan AgentOffline => TimeSpan.FromSeconds(AgentOfflineSeconds);
 
     public TimeSpan QueuedJobExpiry => TimeSpan.FromSeconds(QueuedJobExpirySeconds);
+
+    /// <summary>Bounds on reading pushed repositories: <c>Lab:Git</c>.</summary>
+    public GitOptions Git { get; set; } = new();
 
     /// <summary>What the server accepts from agents and kernels: <c>Lab:Limits</c>.</summary>
     public LimitsOptions Limits { get; set; } = new();
@@ -75,6 +81,26 @@ public sealed class LimitsOptions
 
     /// <summary>Largest build artifact, in bytes (streamed to disk, never held in memory).</summary>
     public long ArtifactBytes { get; set; } = 64L * 1024 * 1024;
+}
+
+/// <summary>
+/// The <c>Lab:Git</c> section: how long and how many git processes may run for pushes. Git runs only in the
+/// background (Runs/ResolvePushJob on its own Hangfire queue), never on a request.
+/// </summary>
+public sealed class GitOptions
+{
+    /// <summary>One git process (a fetch, a clone) is killed after this long.</summary>
+    public int ProcessTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>All attempts at reading one push (fetch retries included) give up after this long; the run ends as <c>error</c>.</summary>
+    public int TotalTimeoutSeconds { get; set; } = 150;
+
+    /// <summary>Pushes resolved at once per server: the workers of the Hangfire queue <c>git</c>. A dead remote holds at most these.</summary>
+    public int Concurrency { get; set; } = 2;
+
+    public TimeSpan ProcessTimeout => TimeSpan.FromSeconds(Math.Max(1, ProcessTimeoutSeconds));
+
+    public TimeSpan TotalTimeout => TimeSpan.FromSeconds(Math.Max(ProcessTimeoutSeconds, TotalTimeoutSeconds));
 }
 
 /// <summary>The <c>Lab:Dashboard</c> section.</summary>

@@ -39,6 +39,12 @@ have pdudaemon || need+=(pdudaemon)
 have socat || need+=(socat)
 have script || need+=(bsdutils)
 have ip || need+=(iproute2)
+# Issue 15: nginx, the reverse proxy in front of several lab-servers (docs/several-servers.md and its test).
+[ -x /usr/sbin/nginx ] || have nginx || need+=(nginx-light)
+# Issue 10: the agent's build sandbox (bubblewrap; setpriv and prlimit come with util-linux).
+have bwrap || need+=(bubblewrap)
+have setpriv || need+=(util-linux)
+have prlimit || need+=(util-linux)
 # Issue 12: Debian's perf records the perf-script inputs of the profile folder's golden tests
 # (tests/Redox.Lab.Server.Tests/Profiles/PerfScript/README.md says how).
 have perf || need+=(linux-perf)

@@ -4,6 +4,9 @@
 # one agent with a QEMU machine. Used by scripts/lab-up.sh (README command 1) and the benchmarks.
 #   LAB_STATE (default .lab)   database, logs, pid files, agent work dirs
 #   LAB_PORT (5080), LAB_PG_PORT (55432), LAB_DB, LAB_ENROLMENT_SECRET, LAB_CONFIGURATION (Debug)
+# Secrets live in mode-600 files under LAB_STATE, never in the environment the server, the agent and their
+# children (git, QEMU, builds) inherit: the enrolment secret in enrolment-secret (Lab:/Agent:EnrolmentSecretFile),
+# the database password in pgdata.pgpass (named by Passfile= in the connection string, pg-local.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,7 +17,8 @@ url="http://127.0.0.1:$port"
 secret=${LAB_ENROLMENT_SECRET:-$(cat "$state/enrolment-secret" 2>/dev/null || head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
 config=${LAB_CONFIGURATION:-Debug}
 mkdir -p "$state/logs"
-echo "$secret" > "$state/enrolment-secret" && chmod 600 "$state/enrolment-secret"
+(umask 077; echo "$secret" > "$state/enrolment-secret") && chmod 600 "$state/enrolment-secret"
+unset secret LAB_ENROLMENT_SECRET   # from here on the secret is only in its file
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -29,7 +33,7 @@ step "3. database"
 if [ -n "${LAB_DB:-}" ]; then
   db="$LAB_DB"
 else
-  base=$(scripts/pg-local.sh start "$state/pgdata" "${LAB_PG_PORT:-55432}")
+  base=$(scripts/pg-local.sh start "$state/pgdata" "${LAB_PG_PORT:-55432}" durable)
   db="${base/Database=postgres/Database=redox_lab}"
 fi
 dotnet "migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll" --connection "$db"
@@ -43,7 +47,9 @@ start() { # name, dll, args...
   (cd "$(dirname "$dll")" && exec dotnet "$(basename "$dll")" "$@") >"$state/logs/$name.log" 2>&1 &
   echo $! > "$state/$name.pid"
 }
-export ConnectionStrings__Lab="$db" Lab__EnrolmentSecret="$secret" Lab__DataDir="$state/server"
+# Each process gets only its own settings (assignments before the call, not exports): the agent never sees the
+# connection string; no secret is in either's environment, only the paths of the files that hold them.
+ConnectionStrings__Lab="$db" Lab__EnrolmentSecretFile="$state/enrolment-secret" Lab__DataDir="$state/server" \
 start server "$root/lab-server/bin/$config/net10.0/Redox.Lab.Server.dll" --urls "$url"
 for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 1; done
 curl -fs "$url/healthz" >/dev/null || { echo "server did not start; see $state/logs/server.log" >&2; tail -20 "$state/logs/server.log" >&2; exit 1; }
@@ -59,9 +65,10 @@ fi
 if ! cli repo list | grep -q '^redox-lab '; then
   cli repo add --name redox-lab --url "$root" --branch "$(git rev-parse --abbrev-ref HEAD | sed 's/^HEAD$/main/')" --pipelines 'pipelines/*.yaml' --trusted
 fi
-export Agent__Server="$url" Agent__EnrolmentSecret="$secret" Agent__StateDir="$state/agent" Agent__Name="${LAB_AGENT_NAME:-$(hostname)}"
+agent_name=${LAB_AGENT_NAME:-$(hostname)}
+Agent__Server="$url" Agent__EnrolmentSecretFile="$state/enrolment-secret" Agent__StateDir="$state/agent" Agent__Name="$agent_name" \
 start agent "$root/lab-agent/bin/$config/net10.0/Redox.Lab.Agent.dll"
-echo "server $url (log $state/logs/server.log), agent $Agent__Name (log $state/logs/agent.log)"
+echo "server $url (log $state/logs/server.log), agent $agent_name (log $state/logs/agent.log)"
 # the agent enrols and starts its long poll
 sleep 2
 

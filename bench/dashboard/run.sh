@@ -19,9 +19,9 @@ trap cleanup EXIT
 
 dotnet build "$root/bench/dashboard" -nologo -v quiet -clp:ErrorsOnly >/dev/null
 dotnet build "$root/lab-server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-admin=$(bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port")
-psql "host=127.0.0.1 port=$pg_port user=lab dbname=postgres" -qc "CREATE DATABASE bench" >/dev/null
-conn="Host=127.0.0.1;Port=$pg_port;Username=lab;Database=bench"
+admin=$(bash "$root/scripts/pg-local.sh" start "$scratch/pg" "$pg_port" throwaway)
+PGPASSFILE="$scratch/pg.pgpass" psql "host=127.0.0.1 port=$pg_port user=lab dbname=postgres" -qc "CREATE DATABASE bench" >/dev/null
+conn="Host=127.0.0.1;Port=$pg_port;Username=lab;Database=bench;Passfile=$scratch/pg.pgpass"
 cp "$root/pipelines/redox-reference.yaml" "$root/bench/dashboard/bin/Debug/net10.0/"
 dotnet "$root/bench/dashboard/bin/Debug/net10.0/Redox.Lab.Bench.Dashboard.dll" seed "$conn" "$boots"
 

@@ -11,6 +11,7 @@ public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> Tail);
 /// <summary>
 /// Runs a child process, cutting its stdout and stderr into console lines as they arrive.
 /// Cancellation kills the whole process tree (a build's <c>make</c> and its compilers).
+/// Children are started from <see cref="SpawnThread"/>, so a parent-death signal they set fires when the agent dies.
 /// </summary>
 public static class ProcessRunner
 {
@@ -22,7 +23,8 @@ public static class ProcessRunner
         string workingDirectory,
         IReadOnlyDictionary<string, string>? environment,
         Action<RawConsoleLine>? onLine,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool clearEnvironment = false)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -34,13 +36,16 @@ public static class ProcessRunner
         };
         foreach (var a in arguments)
             start.ArgumentList.Add(a);
+        // A build inherits nothing of the agent's environment (whatever a service manager or a script put there).
+        if (clearEnvironment)
+            start.Environment.Clear();
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             start.Environment[k] = v;
 
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new LabInfraException($"cannot start '{fileName}'");
+            process = await SpawnThread.StartAsync(start) ?? throw new LabInfraException($"cannot start '{fileName}'");
         }
         catch (Win32Exception e)
         {
@@ -104,5 +109,44 @@ public static class ProcessRunner
 
         if (splitter.Flush() is { } rest)
             take(rest);
+    }
+}
+
+/// <summary>
+/// Starts child processes from one thread that lives as long as the agent. Linux sends a child's parent-death
+/// signal (bwrap's <c>--die-with-parent</c>, PR_SET_PDEATHSIG) when the <em>thread</em> that forked it exits, and
+/// .NET retires idle thread-pool threads: a build started from a pool thread could be killed in mid-build.
+/// </summary>
+internal static class SpawnThread
+{
+    private static readonly System.Collections.Concurrent.BlockingCollection<(ProcessStartInfo Start, TaskCompletionSource<Process?> Done)> Queue = [];
+    private static readonly Lazy<Thread> Thread = new(() =>
+    {
+        var thread = new Thread(Loop) { IsBackground = true, Name = "lab-agent process spawner" };
+        thread.Start();
+        return thread;
+    });
+
+    public static Task<Process?> StartAsync(ProcessStartInfo start)
+    {
+        _ = Thread.Value;
+        var done = new TaskCompletionSource<Process?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Queue.Add((start, done));
+        return done.Task;
+    }
+
+    private static void Loop()
+    {
+        foreach (var (start, done) in Queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                done.SetResult(Process.Start(start));
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ public static class AgentCommands
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : DefaultConfig;
     }
 
-    /// <summary>Writes the configuration (mode 600: it holds the enrolment secret) and enrols once, saving the token.</summary>
+    /// <summary>Writes the configuration (mode 600; it names the enrolment secret's file) and enrols once, saving the token.</summary>
     public static async Task<int> InitAsync(string[] args, Func<string[], IHost> buildHost)
     {
         string? Option(string name)
@@ -47,7 +47,8 @@ public static class AgentCommands
         {
             ["Server"] = server,
             ["Name"] = Option("--name") ?? Environment.MachineName,
-            ["EnrolmentSecret"] = (await File.ReadAllTextAsync(secretFile)).Trim(),
+            // The file's path, not its text: the configuration holds no secret (Agent:EnrolmentSecretFile).
+            ["EnrolmentSecretFile"] = Path.GetFullPath(secretFile),
             ["StateDir"] = Option("--state-dir") ?? "/var/lib/redox-lab-agent",
         };
         if (Option("--machines") is { } machines)

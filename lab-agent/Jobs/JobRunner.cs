@@ -58,7 +58,7 @@ public sealed class JobRunner(
             //     on the server. Guaranteed after it: the image and the modules exist.
             phase = "build";
             var artifacts = await builder.RunAsync(
-                pipeline, variant, workDir, line => console.Add(new ConsoleLine(-1, time.GetUtcNow(), line.Text)), ct);
+                pipeline, variant, workDir, line => console.Add(new ConsoleLine(-1, time.GetUtcNow(), line.Text)), ct, networkAllowed: job.Trusted);
 
             // (5) Symbols. The kernel ELF goes to the server before any boot, so a finding's backtrace and
             //     a profile can be symbolized as soon as they arrive. Re-sending replaces it (idempotent).

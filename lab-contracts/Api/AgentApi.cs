@@ -32,6 +32,7 @@ public sealed record MachinesUpdate(IReadOnlyList<MachineInfo> Machines);
 /// <param name="LeaseSeconds">Heartbeat at least this often, or the job is failed as agent-lost.</param>
 /// <param name="BootCount">Boots to run instead of the pipeline's <c>boot.count</c> (the lab's extra, baseline,
 /// bisection and calibration boots); null: the pipeline's.</param>
+/// <param name="Trusted">The repository is registered trusted: its build may have the network when the pipeline asks (<c>build.network</c>).</param>
 public sealed record JobAssignment(
     Guid JobId,
     Guid RunId,
@@ -42,7 +43,8 @@ public sealed record JobAssignment(
     string Variant,
     string MachineName,
     int LeaseSeconds,
-    int? BootCount = null);
+    int? BootCount = null,
+    bool Trusted = false);
 
 /// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
 /// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>
@@ -106,8 +108,11 @@ public sealed record JobCompletion(Outcome Outcome, string? Detail);
 /// <param name="Pipeline">The pipeline file's path in the repository.</param>
 public sealed record PushRequest(string Repository, string? Branch = null, string? Commit = null, string Pipeline = "pipelines/redox-reference.yaml");
 
-/// <summary>The run created for a push.</summary>
-public sealed record PushResponse(Guid RunId, string Commit, string Url);
+/// <summary>The run created for a push, answered before git is read.</summary>
+/// <remarks><c>Commit</c> is the pushed commit id when the push named a full one (40 or 64 hex digits), otherwise null:
+/// the branch (or abbreviated id) is resolved in the background, and <c>GET /api/runs/{id}</c> shows the commit once it
+/// is (or outcome <c>error</c> with the reason).</remarks>
+public sealed record PushResponse(Guid RunId, string? Commit, string Url);
 
 /// <summary>An API error (RFC 7807 problem details carry the same).</summary>
 public sealed record ApiError(string Error, string? Detail = null);

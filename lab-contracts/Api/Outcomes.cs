@@ -29,6 +29,12 @@ public enum Outcome
     Cancelled,
     /// <summary>The machine reset (a triple fault, or the kernel rebooted) before the boot ended.</summary>
     MachineReset,
+    /// <summary>
+    /// The push could not become jobs: unknown branch or commit, a pipeline file missing or malformed, a repository
+    /// that cannot be read or did not answer in time. The run's detail says which. Set by the background resolution
+    /// (Runs/ResolvePushJob), never on a job.
+    /// </summary>
+    Error,
 }
 
 /// <summary>Whose fault an outcome is.</summary>
@@ -64,6 +70,7 @@ public static class OutcomeNames
         [Outcome.AgentLost] = "agent-lost",
         [Outcome.Cancelled] = "cancelled",
         [Outcome.MachineReset] = "machine-reset",
+        [Outcome.Error] = "error",
     };
 
     private static readonly Dictionary<string, Outcome> ByName =
@@ -102,6 +109,7 @@ public static class OutcomeNames
         Outcome.Garbage => 6,
         Outcome.JobTimeout => 7,
         Outcome.BuildFailed => 8,
+        Outcome.Error => 8,
         Outcome.KernelPanic => 9,
         Outcome.InfraError => 10,
         Outcome.AgentLost => 11,

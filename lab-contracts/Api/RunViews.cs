@@ -13,7 +13,9 @@ public sealed record RunSummary(
 /// <remarks><c>Detail</c> says why a run ended without jobs (e.g. <c>no machine has tags [x86_64, smp]</c>); null otherwise.
 /// <c>Kind</c> is <c>push</c>, or why the lab scheduled the run itself (<c>baseline</c>, <c>extra</c>, <c>bisect</c>,
 /// <c>calibration</c>); <c>BaselineCommit</c> and <c>BaselineReason</c> say what the run is judged against once the
-/// judge has looked at it (verdicts: <c>GET /api/runs/{id}/verdicts</c>).</remarks>
+/// judge has looked at it (verdicts: <c>GET /api/runs/{id}/verdicts</c>). <c>Resolving</c>: a push recorded but not yet
+/// read from git (its <c>Commit</c> is the pushed id, or empty for a branch); it becomes false when the commit is
+/// resolved and the pipeline read, or the run ends as <c>error</c> with the reason in <c>Detail</c>.</remarks>
 public sealed record RunView(
     Guid Id, string Repository, string? Branch, string Commit, string Pipeline,
     Outcome Outcome, DateTimeOffset CreatedAt, DateTimeOffset? EndedAt,
@@ -21,7 +23,8 @@ public sealed record RunView(
     string? Detail = null,
     string Kind = "push",
     string? BaselineCommit = null,
-    string? BaselineReason = null);
+    string? BaselineReason = null,
+    bool Resolving = false);
 
 /// <summary>A job: one attempt at one variant on one machine.</summary>
 /// <remarks>

@@ -37,6 +37,12 @@ public sealed record BuildSpec(
     /// that name (<c>bootstrap</c>), as <c>elf</c> names the kernel's.
     /// </summary>
     public IReadOnlyList<string> Symbols { get; init; } = [];
+
+    /// <summary>
+    /// <c>build.network</c>: the build asks for the network (to fetch toolchains, crates). Granted only when the
+    /// repository is registered trusted (<see cref="Api.JobAssignment.Trusted"/>); otherwise the build runs without it.
+    /// </summary>
+    public bool Network { get; init; }
 }
 
 /// <summary>How to boot.</summary>

@@ -33,6 +33,7 @@ public static partial class PipelineLoader
             Duration(build, "timeout", DefaultBuildTimeout))
         {
             Symbols = artifacts.TextList("symbols"),
+            Network = build.Parsed("network", false, t => t switch { "true" => true, "false" => false, _ => (bool?)null }, "true or false"),
         };
     }
 

@@ -41,7 +41,7 @@ public static partial class PipelineLoader
             "name", "description", "build", "boot", "job", "console", "stages", "variants", "judge");
 
         string name = root.Checked("name", MarkerSyntax.IsName, "a name ([a-z0-9_.-]+)");
-        var buildMap = root.Map("build", "commands", "env", "artifacts", "timeout") ?? throw root.Missing("build");
+        var buildMap = root.Map("build", "commands", "env", "artifacts", "timeout", "network") ?? throw root.Missing("build");
         var build = ReadBuild(buildMap);
         var boot = ReadBoot(root.Map("boot", "count", "timeout", "cmdline", "machine", "method", "silence"));
         if (boot.Method != BootMethod.Kernel && build.Modules.Count > 0)

@@ -58,6 +58,11 @@ public sealed class RunRow
     public string? BaselineReason { get; set; }
     /// <summary>When the judge last finished with this run; null: to be judged (JudgeEndedRunsJob).</summary>
     public DateTimeOffset? JudgedAt { get; set; }
+    /// <summary>
+    /// A push recorded but not yet read from git (Runs/ResolvePushJob): <see cref="Commit"/> is the pushed id or empty,
+    /// <see cref="PipelineYaml"/> empty. False for every other run.
+    /// </summary>
+    public bool Resolving { get; set; }
 
     // Cancel (Runs/RunCancellation): who cancelled the run and when; null: not cancelled.
     public DateTimeOffset? CancelledAt { get; set; }

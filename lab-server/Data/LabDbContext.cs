@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Redox.Lab.Contracts.Api;
@@ -5,12 +6,14 @@ using Redox.Lab.Contracts.Api;
 namespace Redox.Lab.Server.Data;
 
 /// <summary>The lab's schema. Migrations live in the Redox.Lab.Migrations assembly; Hangfire's schema is not modelled.</summary>
-public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbContext(options)
+public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public const string MigrationsAssembly = "Redox.Lab.Migrations";
 
     public DbSet<RepositoryRow> Repositories => Set<RepositoryRow>();
     public DbSet<RunRow> Runs => Set<RunRow>();
+    /// <summary>ASP.NET Core's data-protection key ring, shared by every server (cookies, antiforgery).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<JobRow> Jobs => Set<JobRow>();
     public DbSet<AgentRow> Agents => Set<AgentRow>();
     public DbSet<MachineRow> Machines => Set<MachineRow>();
@@ -44,6 +47,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.Property(r => r.Pushers).HasColumnType("text[]");
         });
 
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
         modelBuilder.Entity<RunRow>(e =>
         {
             e.ToTable("runs");
@@ -60,6 +65,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasIndex(r => new { r.RepositoryId, r.Commit, r.PipelinePath });
             e.HasIndex(r => r.EndedAt).HasFilter("judged_at IS NULL");
             e.HasOne<Identity.UserRow>().WithMany().HasForeignKey(r => r.CancelledBy).OnDelete(DeleteBehavior.SetNull);
+            // Pushes still waiting for git (stalled-run recovery looks them up).
+            e.HasIndex(r => r.CreatedAt, "ix_runs_resolving").HasFilter("resolving");
         });
 
         modelBuilder.Entity<JobRow>(e =>

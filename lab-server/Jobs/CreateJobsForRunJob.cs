@@ -45,13 +45,13 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, IOp
         // come back (ExpireQueuedJobsJob).
         var now = clock.GetUtcNow();
         var seenSince = now - options.Value.AgentOffline;
-        var machines = (await db.Machines.AsNoTracking().Where(m => m.Active)
-                .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
-                .Select(m => new { m.Id, m.Tags, Online = m.Agent.LastSeen >= seenSince })
-                .ToListAsync(ct))
-            .ToList();
+        var active = await db.Machines.AsNoTracking().Where(m => m.Active)
+            .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
+            .Select(m => new { m.Id, m.AgentId, m.Tags, Online = m.Agent.LastSeen >= seenSince })
+            .ToListAsync(ct);
+        var agentOf = active.ToDictionary(m => m.Id, m => m.AgentId);
         List<(string Variant, Guid MachineId)> Plan(bool onlineOnly) => MachineMatching.Plan(pipeline.Variants,
-                machines.Where(m => m.Online || !onlineOnly).Select(m => (m.Id, (IReadOnlyList<string>)m.Tags)).ToList())
+                active.Where(m => m.Online || !onlineOnly).Select(m => (m.Id, (IReadOnlyList<string>)m.Tags)).ToList())
             // Runs the judge scheduled (baseline, extra, bisection, calibration boots) go to one machine and variant.
             .Where(p => (run.OnlyMachineId is null || p.MachineId == run.OnlyMachineId) && (run.OnlyVariant is null || p.Variant == run.OnlyVariant))
             .ToList();
@@ -79,8 +79,10 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, IOp
                     ON CONFLICT (run_id, variant, machine_id, attempt) DO NOTHING
                     """, ct);
             }
-            // Delivered when the transaction commits, so a woken agent always finds the jobs.
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {runId.ToString()})", ct);
+            // Delivered when the transaction commits, so a woken agent always finds the jobs; only the agents of
+            // the planned machines wake.
+            foreach (var payload in JobWakeups.AgentPayloads(plan.Select(p => agentOf[p.MachineId])))
+                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWakeups.Channel}, {payload})", ct);
         }
         await tx.CommitAsync(ct);
     }

@@ -19,7 +19,7 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
         var started = clock.GetTimestamp();
         while (true)
         {
-            var wakeup = wakeups.NextWakeup;
+            var wakeup = wakeups.NextWakeupFor(agentId);
             if (await TryClaimAsync(agentId, ct) is { } jobId)
                 return await AssignmentAsync(jobId, ct);
 
@@ -63,6 +63,6 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
             .Where(j => j.Id == jobId)
             .Select(j => new JobAssignment(
                 j.Id, j.RunId, j.Run.Repository.Url, j.Run.Commit, j.Run.PipelinePath, j.Run.PipelineYaml,
-                j.Variant, j.Machine.Name, options.Value.LeaseSeconds, j.Run.BootCount))
+                j.Variant, j.Machine.Name, options.Value.LeaseSeconds, j.Run.BootCount, j.Run.Repository.Trusted))
             .SingleAsync(CancellationToken.None);
 }

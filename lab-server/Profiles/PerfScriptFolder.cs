@@ -82,18 +82,22 @@ public sealed class PerfScriptFolder
     /// <summary>A longer line is cut here (the rest up to its newline is skipped).</summary>
     public const int MaxLineBytes = 1 << 20;
 
-    /// <summary>Frame lines whose names are cached; beyond this, lines are parsed every time (memory stays bounded).</summary>
-    private const int MaxCachedLines = 1 << 18;
+    /// <summary>Frame keys whose names are cached; beyond this, frames are named every time (memory stays bounded).</summary>
+    private const int MaxCachedFrames = 1 << 18;
 
     private const int ReadChunk = 1 << 20;
 
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+    private static readonly System.Buffers.SearchValues<byte> LowerHexBytes = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
+    private static readonly System.Buffers.SearchValues<byte> Spaces = System.Buffers.SearchValues.Create(" \t\n\v\f\r"u8);
 
     private readonly PerfFoldOptions _options;
     private readonly FrameResolver? _resolve;
     private readonly SequenceTable<byte> _names = new();
-    private readonly SequenceTable<byte> _lineCache = new();
-    private readonly List<int[]> _lineFrames = [];
+    // Frame key (what a frame's names depend on: FrameKey) -> the frame ids of its line.
+    private readonly SequenceTable<byte> _frameCache = new();
+    private readonly List<int[]> _cachedFrames = [];
+    private byte[] _keyBuffer = new byte[256];
     private readonly SequenceTable<int> _stacks = new();
     private long[] _weights = new long[256];
 
@@ -120,7 +124,7 @@ public sealed class PerfScriptFolder
     }
 
     /// <summary>Bytes the folder's tables hold now.</summary>
-    public long Footprint => _names.Footprint + _lineCache.Footprint + _stacks.Footprint + _weights.Length * 8L;
+    public long Footprint => _names.Footprint + _frameCache.Footprint + _stacks.Footprint + _weights.Length * 8L;
 
     /// <summary>Folds a whole stream (UTF-8; a BOM is skipped).</summary>
     public static FoldedProfile Fold(Stream input, PerfFoldOptions? options = null, FrameResolver? resolve = null)
@@ -235,9 +239,14 @@ public sealed class PerfScriptFolder
             var skip = 1;
             while (skip < line.Length && IsSpace(line[skip])) skip++;
             var trimmed = line[skip..];
-            if (_pname >= 0 && !_pnameIsJava && _lineCache.Find(trimmed) is var cached and >= 0)
+            // The common case: a frame whose names are known from an earlier line with the same symbol and DSO
+            // (return addresses and offsets differ, the names do not). Such a line is never a padded header: that
+            // one's "symbol" would hold its time and event, and the first line with it was read as a header.
+            if (_pname >= 0 && !_pnameIsJava && MatchFrame(trimmed, out var kpc, out var kfunc, out var kdso)
+                && FrameKey(trimmed[kpc], trimmed[kfunc], trimmed[kdso], out var second) is var first
+                && _frameCache.Find(first, 0, second) is var cached and >= 0)
             {
-                AddGroup(_lineFrames[cached]);
+                AddGroup(_cachedFrames[cached]);
                 return;
             }
             // perf pads short command names with spaces when it prints no call graphs.
@@ -449,14 +458,38 @@ public sealed class PerfScriptFolder
         if (!MatchFrame(line, out var pc, out var func, out var dso)) return false;
         var group = Names(line[pc], line[func], line[dso]);
         AddGroup(group);
-        if (!_pnameIsJava && _lineFrames.Count < MaxCachedLines)
+        if (!_pnameIsJava && _cachedFrames.Count < MaxCachedFrames)
         {
-            var trimmed = line.TrimStart(" \t\f\v"u8);
-            var before = _lineCache.Count;
-            var id = _lineCache.GetOrAdd(trimmed);
-            if (id == before) _lineFrames.Add(group);
+            var before = _frameCache.Count;
+            var first = FrameKey(line[pc], line[func], line[dso], out var second);
+            var id = _frameCache.GetOrAdd(first, 0, second);
+            if (id == before) _cachedFrames.Add(group);
         }
         return true;
+    }
+
+    /// <summary>
+    /// What a frame's names depend on (see <see cref="Names"/>), as the two parts of its cache key (joined by a NUL,
+    /// which perf text does not hold): the symbol without its <c>+0x</c> offset, and the DSO, with the address
+    /// after another NUL when the symbol holds <c>[unknown]</c> and an address can change its name (a resolver, or
+    /// <c>IncludeAddresses</c>; that second part is built in a reused buffer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<byte> FrameKey(ReadOnlySpan<byte> pc, ReadOnlySpan<byte> func, ReadOnlySpan<byte> dso, out ReadOnlySpan<byte> second)
+    {
+        var plus = func.LastIndexOf("+0x"u8);
+        if (plus >= 0 && plus + 3 < func.Length && func[(plus + 3)..].IndexOfAnyExcept(LowerHexBytes) < 0) func = func[..plus];
+        second = dso;
+        if ((_resolve is not null || _options.IncludeAddresses) && func.IndexOf("[unknown]"u8) >= 0)
+        {
+            var length = dso.Length + 1 + pc.Length;
+            if (_keyBuffer.Length < length) _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
+            dso.CopyTo(_keyBuffer);
+            _keyBuffer[dso.Length] = 0;
+            pc.CopyTo(_keyBuffer.AsSpan(dso.Length + 1));
+            second = _keyBuffer.AsSpan(0, length);
+        }
+        return func;
     }
 
     private int[] Names(ReadOnlySpan<byte> pcBytes, ReadOnlySpan<byte> funcBytes, ReadOnlySpan<byte> dsoBytes)
@@ -619,20 +652,24 @@ public sealed class PerfScriptFolder
         while (pcEnd < s.Length && IsWord(s[pcEnd])) pcEnd++;
         if (pcEnd == a) return false;
 
-        // The rightmost " (" followed by non-space characters holding a ')': greedy (.+) takes the longest symbol.
+        // The rightmost " (" (at or after the address's end) followed by non-space characters holding a ')': greedy
+        // (.+) takes the longest symbol. Searched with the vectorized span searches, from the right.
         int k = -1, dsoEnd = -1;
-        for (var i = s.Length - 2; i > pcEnd - 1 && k < 0; i--)
+        var region = s[pcEnd..];
+        for (var limit = region.Length; limit >= 2;)
         {
-            if (i < 0) break;
-            if (s[i] != (byte)' ' || s[i + 1] != (byte)'(') continue;
-            var lastClose = -1;
-            for (var j = i + 2; j < s.Length && !IsSpace(s[j]); j++)
-                if (s[j] == (byte)')') lastClose = j;
-            if (lastClose >= 0)
+            var rel = region[..limit].LastIndexOf(" ("u8);
+            if (rel < 0) break;
+            var tail = region[(rel + 2)..];
+            var space = tail.IndexOfAny(Spaces);
+            var close = (space < 0 ? tail : tail[..space]).LastIndexOf((byte)')');
+            if (close >= 0)
             {
-                k = i;
-                dsoEnd = lastClose;
+                k = pcEnd + rel;
+                dsoEnd = k + 2 + close;
+                break;
             }
+            limit = rel + 1; // the next candidate starts before this one
         }
         if (k < 0) return false;
 

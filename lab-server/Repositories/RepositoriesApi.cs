@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Redox.Lab.Contracts.Api;
@@ -36,7 +37,7 @@ public static partial class RepositoriesApi
             : NotFound(name);
 
     public static async Task<Results<Created<RepositoryView>, ProblemHttpResult>> Register(
-        RepositoryView request, LabDbContext db, TimeProvider clock, CancellationToken ct)
+        RepositoryView request, LabDbContext db, TimeProvider clock, IBackgroundJobClient hangfire, CancellationToken ct)
     {
         RepositoryRow row;
         try
@@ -53,6 +54,15 @@ public static partial class RepositoriesApi
         row.CreatedAt = clock.GetUtcNow();
         db.Repositories.Add(row);
         await db.SaveChangesAsync(ct);
+        // Clone its mirror now, so the first push only fetches (a failure here is harmless: the push clones).
+        try
+        {
+            var id = row.Id;
+            hangfire.Enqueue<ResolvePushJob>(ResolvePushJob.Queue, job => job.WarmAsync(id, CancellationToken.None));
+        }
+        catch (BackgroundJobClientException)
+        {
+        }
         return TypedResults.Created($"/api/repositories/{row.Name}", View(row));
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Registry;
+using Polly.Timeout;
 
 namespace Redox.Lab.Server.Runs;
 
@@ -21,23 +22,38 @@ public sealed record ResolvedCommit(string Commit, string PipelineYaml);
 /// Keeps one bare mirror per repository under <c>{DataDir}/mirrors</c> and reads commits from it.
 /// Calls for the same repository are serialised; a mirror appears only once its clone completed.
 /// </summary>
-public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineProvider<string> pipelines, ILogger<GitMirrors> log)
+public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<GitMirrors> log)
 {
-    /// <summary>Name of the resilience pipeline wrapped around fetches.</summary>
+    /// <summary>Name of the resilience pipeline wrapped around fetches (bounded by <see cref="GitOptions"/>).</summary>
     public const string Pipeline = "git";
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _fetchedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, string Message)> _failedAt = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(Pipeline);
 
     /// <param name="pipelineBranch">Read the pipeline from this branch's head instead of the resolved commit (untrusted repositories).</param>
-    public async Task<ResolvedCommit> ResolveAsync(string repository, string? branch, string? commit, string pipelinePath, string? pipelineBranch, CancellationToken ct)
+    /// <param name="pushedAt">
+    /// When the push was recorded: a fetch of this mirror that started after it already saw what was pushed, so a burst
+    /// of pushes to one repository shares one fetch instead of queueing one each. Null: always fetch.
+    /// </param>
+    public async Task<ResolvedCommit> ResolveAsync(
+        string repository, string? branch, string? commit, string pipelinePath, string? pipelineBranch, CancellationToken ct,
+        DateTimeOffset? pushedAt = null)
     {
         var mirror = MirrorPath(repository);
         var gate = _gates.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            await _pipeline.ExecuteAsync(async token => await UpdateMirrorAsync(repository, mirror, token), ct);
+            if (!await IsFreshEnoughAsync(mirror, commit, pipelineBranch, pushedAt, ct))
+            {
+                // A fetch that started after this push and failed speaks for it too: a burst of pushes to a dead
+                // remote fails together instead of each waiting out its own timeout.
+                if (pushedAt is { } at && _failedAt.TryGetValue(mirror, out var failed) && failed.At >= at)
+                    throw new GitException(failed.Message);
+                await FetchAsync(repository, mirror, ct);
+            }
 
             var rev = commit ?? $"refs/heads/{branch}";
             var parsed = await RunGitAsync(mirror, ["rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"], ct);
@@ -105,6 +121,58 @@ public sealed class GitMirrors(IOptions<LabOptions> options, ResiliencePipelineP
 
     private static List<string> Lines(string? text) =>
         text is null ? [] : text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    /// <summary>
+    /// Whether the mirror can answer without fetching: it was fetched after the push was recorded, or the push names a
+    /// full commit id the mirror already holds (commits never change) and the pipeline is read from that commit.
+    /// </summary>
+    private async Task<bool> IsFreshEnoughAsync(string mirror, string? commit, string? pipelineBranch, DateTimeOffset? pushedAt, CancellationToken ct)
+    {
+        if (!File.Exists(Path.Combine(mirror, "HEAD"))) return false;
+        if (pushedAt is { } at && _fetchedAt.TryGetValue(mirror, out var fetched) && fetched >= at) return true;
+        if (pipelineBranch is not null || commit is not { Length: 40 or 64 }) return false;
+        var known = await RunGitAsync(mirror, ["cat-file", "-e", "--end-of-options", commit + "^{commit}"], ct);
+        return known.ExitCode == 0;
+    }
+
+    /// <summary>Clones the repository's mirror if there is none yet (a repository is warmed when it is registered), else fetches.</summary>
+    public async Task WarmAsync(string repository, CancellationToken ct)
+    {
+        var mirror = MirrorPath(repository);
+        var gate = _gates.GetOrAdd(mirror, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            await FetchAsync(repository, mirror, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Fetches (or clones) under the "git" pipeline, remembering when the last fetch that succeeded or failed started.</summary>
+    private async Task FetchAsync(string repository, string mirror, CancellationToken ct)
+    {
+        var started = clock.GetUtcNow();
+        try
+        {
+            await _pipeline.ExecuteAsync(async token => await UpdateMirrorAsync(repository, mirror, token), ct);
+            _fetchedAt[mirror] = started;
+            _failedAt.TryRemove(mirror, out _);
+        }
+        catch (GitException ex)
+        {
+            _failedAt[mirror] = (started, ex.Message);
+            throw;
+        }
+        catch (TimeoutRejectedException)
+        {
+            var message = $"repository {repository} did not answer within {options.Value.Git.TotalTimeout.TotalSeconds:0} s (Lab:Git); git was stopped";
+            _failedAt[mirror] = (started, message);
+            throw new GitException(message);
+        }
+    }
 
     private string MirrorPath(string repository)
     {

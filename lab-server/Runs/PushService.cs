@@ -1,13 +1,9 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Hangfire;
-using Microsoft.EntityFrameworkCore;
-using Polly.Timeout;
 using Redox.Lab.Contracts.Api;
-using Redox.Lab.Contracts.Pipelines;
 using Redox.Lab.Server.Data;
 using Redox.Lab.Server.Identity;
-using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Repositories;
 
 namespace Redox.Lab.Server.Runs;
@@ -21,77 +17,64 @@ public sealed class PushRejectedException(string title, string message, int stat
     public int Status { get; } = status;
 }
 
-/// <summary>"Push a branch": check the repository is registered and the user may push, resolve, validate, store the run, schedule its jobs.</summary>
-public sealed partial class PushService(LabDbContext db, GitMirrors git, IBackgroundJobClient hangfire, TimeProvider clock, ILogger<PushService> log)
+/// <summary>
+/// "Push a branch": check the request, the repository's registration and the pusher's right, store the run, and
+/// answer. Nothing here waits on git: the branch is resolved and the pipeline read and validated by
+/// <see cref="ResolvePushJob"/> in the background, which ends the run as <c>error</c> with the reason when that fails.
+/// Webhooks create runs through <see cref="PushAsync"/> too.
+/// </summary>
+public sealed partial class PushService(LabDbContext db, IBackgroundJobClient hangfire, TimeProvider clock, ILogger<PushService> log)
 {
-    public async Task<(Guid RunId, string Commit)> PushAsync(PushRequest request, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>A push by a user (API, CLI): the user must be allowed to push to the registered repository.</summary>
+    public async Task<(Guid RunId, string? Commit)> PushAsync(PushRequest request, ClaimsPrincipal user, CancellationToken ct)
     {
         var registered = await RepositoriesApi.ForPushAsync(db, request.Repository, user, ct);
-        var repository = registered.Url;
+        return await RecordAsync(registered, request, Roles.UserId(user), ct);
+    }
+
+    /// <summary>
+    /// Records a push to a repository already looked up and authorised (a webhook whose signature was checked), and
+    /// schedules its resolution. Throws <see cref="PushRejectedException"/> for a malformed branch, commit or pipeline path.
+    /// </summary>
+    /// <returns>The run, and the commit when the push named a full commit id (null: resolved in the background).</returns>
+    public async Task<(Guid RunId, string? Commit)> RecordAsync(RepositoryRow registered, PushRequest request, Guid? pushedBy, CancellationToken ct)
+    {
         var (branch, commit, pipelinePath) = Validate(request);
         if (!registered.PipelineFiles.Any(p => PipelinePattern.Matches(p, pipelinePath)))
             throw new PushRejectedException("Invalid push", $"'{pipelinePath}' is not one of {registered.Name}'s pipeline files ({string.Join(", ", registered.PipelineFiles)})");
 
-        // 1. Resolve the branch at the repository as it is now, and read the pipeline: at that commit for a
-        //    trusted repository; from the default branch for an untrusted one, so a pushed branch cannot
-        //    rewrite its own build recipe.
-        ResolvedCommit resolved;
-        try
-        {
-            resolved = await git.ResolveAsync(repository, branch, commit, pipelinePath,
-                registered.Trusted ? null : registered.DefaultBranch, ct);
-        }
-        catch (GitException ex)
-        {
-            throw new PushRejectedException("Cannot resolve the push", ex.Message);
-        }
-        catch (TimeoutRejectedException)
-        {
-            throw new PushRejectedException("Cannot resolve the push", $"repository {registered.Name} did not answer in time");
-        }
-
-        // 2. Reject a malformed pipeline now, naming file, line and field, rather than on every agent later.
-        try
-        {
-            PipelineLoader.Load(resolved.PipelineYaml, pipelinePath);
-        }
-        catch (PipelineException ex)
-        {
-            throw new PushRejectedException("Malformed pipeline", ex.Message);
-        }
-
-        // 3. Store the run; only then schedule it (the job reads the run, so it must be committed first).
+        // 1. Store the run as it was asked for; only then schedule it (the job reads the run, so it must be committed first).
         var now = clock.GetUtcNow();
         var runId = Guid.CreateVersion7(now);
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        var fullCommit = commit is { Length: 40 or 64 } ? commit.ToLowerInvariant() : null;
+        db.Runs.Add(new RunRow
         {
-            db.Runs.Add(new RunRow
-            {
-                Id = runId,
-                RepositoryId = registered.Id,
-                PushedBy = Roles.UserId(user),
-                Branch = branch,
-                Commit = resolved.Commit,
-                PipelinePath = pipelinePath,
-                PipelineYaml = resolved.PipelineYaml,
-                Outcome = Outcome.Pending,
-                CreatedAt = now,
-            });
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+            Id = runId,
+            RepositoryId = registered.Id,
+            PushedBy = pushedBy,
+            Branch = branch,
+            // The pushed id for now (abbreviated ids too, so the run names what was asked); the full id once resolved.
+            Commit = commit?.ToLowerInvariant() ?? "",
+            PipelinePath = pipelinePath,
+            PipelineYaml = "",
+            Outcome = Outcome.Pending,
+            Detail = ResolvePushJob.Waiting(branch, commit),
+            CreatedAt = now,
+            Resolving = true,
+        });
+        await db.SaveChangesAsync(ct);
 
-        // 4. Schedule. The run is stored either way: if this enqueue fails, ScheduleStalledRunsJob schedules it
+        // 2. Schedule. The run is stored either way: if this enqueue fails, ScheduleStalledRunsJob schedules it
         //    within a minute or two, so the push still succeeds rather than inviting a second run of the same commit.
         try
         {
-            hangfire.Enqueue<CreateJobsForRunJob>(CreateJobsForRunJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
+            hangfire.Enqueue<ResolvePushJob>(ResolvePushJob.Queue, job => job.RunAsync(runId, CancellationToken.None));
         }
         catch (BackgroundJobClientException ex)
         {
             log.LogWarning(ex, "Run {RunId} stored but not scheduled; the stalled-run recovery will schedule it", runId);
         }
-        return (runId, resolved.Commit);
+        return (runId, fullCommit);
     }
 
     private static (string? Branch, string? Commit, string Pipeline) Validate(PushRequest request)

@@ -57,7 +57,7 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols)
             views.Add(ToView(job, symbolizer, profiles));
         }
         return new RunView(run.Id, run.Repository.Name, run.Branch, run.Commit, run.PipelinePath,
-            run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail, run.Kind, run.BaselineCommit, run.BaselineReason);
+            run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail, run.Kind, run.BaselineCommit, run.BaselineReason, run.Resolving);
     }
 
     public async Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct)

@@ -23,6 +23,29 @@ namespace Redox.Lab.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys");
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Bisection.BisectionRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -777,6 +800,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("repository_id");
 
+                    b.Property<bool>("Resolving")
+                        .HasColumnType("boolean")
+                        .HasColumnName("resolving");
+
                     b.HasKey("Id")
                         .HasName("pk_runs");
 
@@ -807,6 +834,10 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasIndex("RepositoryId", "Commit", "PipelinePath")
                         .HasDatabaseName("ix_runs_repository_id_commit_pipeline_path");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_runs_resolving")
+                        .HasDatabaseName("ix_runs_resolving")
+                        .HasFilter("resolving");
 
                     b.ToTable("runs", (string)null);
                 });

@@ -52,6 +52,37 @@ public sealed class AgentExtensionsTests
         Assert.Contains("Agent:Server", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AddAgent_EnrolmentSecretFile_SecretReadFromFileAndEnvironmentScrubbed()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "secret-from-file\n");
+        Environment.SetEnvironmentVariable("Agent__EnrolmentSecret", "secret-from-env");
+        try
+        {
+            using var services = Build(new Dictionary<string, string?> { ["Agent:Server"] = "http://127.0.0.1:5080", ["Agent:EnrolmentSecretFile"] = file });
+
+            Assert.Equal("secret-from-file", services.GetRequiredService<IOptions<AgentOptions>>().Value.EnrolmentSecret);
+            Assert.Null(Environment.GetEnvironmentVariable("Agent__EnrolmentSecret"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Agent__EnrolmentSecret", null);
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void AddAgent_EnrolmentSecretFileMissing_ErrorNamesTheKeyAndFile()
+    {
+        using var services = Build(new Dictionary<string, string?> { ["Agent:Server"] = "http://127.0.0.1:5080", ["Agent:EnrolmentSecretFile"] = "/nonexistent/secret" });
+
+        var e = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<IOptions<AgentOptions>>().Value);
+
+        Assert.Contains("Agent:EnrolmentSecretFile", e.Message, StringComparison.Ordinal);
+        Assert.Contains("/nonexistent/secret", e.Message, StringComparison.Ordinal);
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

@@ -13,7 +13,8 @@ namespace Redox.Lab.EndToEnd.Tests;
 /// </summary>
 public sealed class LabFixture : IAsyncLifetime
 {
-    public const string Secret = "e2e-enrolment-secret";
+    /// <summary>Random per run, so a test can look for it in what a build printed.</summary>
+    public static readonly string Secret = "enrol-" + Guid.NewGuid().ToString("N");
 
     private readonly string _work = Directory.CreateTempSubdirectory("redox-lab-e2e-").FullName;
 
@@ -36,6 +37,15 @@ public sealed class LabFixture : IAsyncLifetime
     /// <summary>A client without credentials.</summary>
     public HttpClient AnonymousHttp { get; private set; } = null!;
 
+    /// <summary>The enrolment secret's file (mode 600), as scripts/lab-start.sh writes it: server and agents read it, no environment holds it.</summary>
+    public string SecretFile => Path.Combine(_work, "enrolment-secret");
+
+    /// <summary>The state directory of the agent of that name (its token under <c>tokens/</c>, its jobs under <c>work/</c>).</summary>
+    public string AgentStateDir(string name) => Path.Combine(_work, "agent-" + name);
+
+    /// <summary>The fixture's private temp directory.</summary>
+    public string WorkDir => _work;
+
     /// <summary>The admin token's file (written by <c>Redox.Lab.Migrations create-token</c>).</summary>
     public string AdminTokenFile => Path.Combine(_work, "admin-token");
 
@@ -51,7 +61,9 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString()).Trim();
+        File.WriteAllText(SecretFile, Secret + "\n");
+        File.SetUnixFileMode(SecretFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var pgBase = Run(Path.Combine(RepoRoot, "scripts/pg-local.sh"), "start", Path.Combine(_work, "pg"), FreePort().ToString(), "throwaway").Trim();
         ConnectionString = pgBase.Replace("Database=postgres", "Database=redox_lab_e2e", StringComparison.Ordinal);
 
         using (var migrate = ChildProcess.StartDll("migrate", Dll("migrations", "Redox.Lab.Migrations"), ["--connection", ConnectionString], new Dictionary<string, string>()))
@@ -71,7 +83,7 @@ public sealed class LabFixture : IAsyncLifetime
         Server = ChildProcess.StartDll("server", Dll("lab-server", "Redox.Lab.Server"), ["--urls", ServerUrl], new Dictionary<string, string>
         {
             ["ConnectionStrings__Lab"] = ConnectionString,
-            ["Lab__EnrolmentSecret"] = Secret,
+            ["Lab__EnrolmentSecretFile"] = SecretFile,
             ["Lab__DataDir"] = Path.Combine(_work, "server"),
             ["Lab__LeaseSeconds"] = "6",
         });
@@ -99,9 +111,9 @@ public sealed class LabFixture : IAsyncLifetime
         Agent = ChildProcess.StartDll("agent", Dll("lab-agent", "Redox.Lab.Agent"), [], new Dictionary<string, string>
         {
             ["Agent__Server"] = ServerUrl,
-            ["Agent__EnrolmentSecret"] = Secret,
+            ["Agent__EnrolmentSecretFile"] = SecretFile,
             ["Agent__Name"] = name,
-            ["Agent__StateDir"] = Path.Combine(_work, "agent-" + name),
+            ["Agent__StateDir"] = AgentStateDir(name),
         });
     }
 

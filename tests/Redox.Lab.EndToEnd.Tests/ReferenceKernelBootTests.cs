@@ -80,7 +80,7 @@ public sealed class ReferenceKernelBootTests(LabFixture lab)
     }
 
     [Fact]
-    public async Task PushCommit_MalformedPipeline_RejectedWithLineAndField()
+    public async Task PushCommit_MalformedPipeline_RunErrorsWithLineAndField()
     {
         var commit = lab.Commit("pipelines/malformed.yaml", """
             name: malformed
@@ -91,12 +91,14 @@ public sealed class ReferenceKernelBootTests(LabFixture lab)
               timeout: 90 parsecs
             """, "a malformed pipeline");
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/malformed.yaml")));
+        // Accepted at once; the background resolution reads the pipeline and ends the run with the reason.
+        var pushed = await lab.PushAsync(new PushRequest(lab.TestRepo, Commit: commit, Pipeline: "pipelines/malformed.yaml"));
+        var run = await lab.WaitForRunAsync(pushed.RunId, TimeSpan.FromMinutes(2));
 
-        Assert.Contains("400", e.Message, StringComparison.Ordinal);
-        Assert.Contains("malformed.yaml:6", e.Message, StringComparison.Ordinal);
-        Assert.Contains("boot.timeout", e.Message, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Error, run.Outcome);
+        Assert.Empty(run.Jobs);
+        Assert.Contains("malformed.yaml:6", run.Detail, StringComparison.Ordinal);
+        Assert.Contains("boot.timeout", run.Detail, StringComparison.Ordinal);
     }
 
     private static async Task<T> Scalar<T>(Npgsql.NpgsqlConnection db, string sql, Guid id)

@@ -153,7 +153,7 @@ public sealed class VerdictsTests(LabFixture lab) : IDisposable
         _icountAgent = ChildProcess.StartDll("icount-agent", dll, [], new Dictionary<string, string>
         {
             ["Agent__Server"] = lab.ServerUrl,
-            ["Agent__EnrolmentSecret"] = LabFixture.Secret,
+            ["Agent__EnrolmentSecretFile"] = lab.SecretFile,
             ["Agent__Name"] = "e2e-icount",
             ["Agent__StateDir"] = IcountStateDir,
             ["Agent__Machines__0__Name"] = "icount-0",

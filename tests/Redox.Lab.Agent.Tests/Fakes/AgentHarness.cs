@@ -54,6 +54,7 @@ public sealed class AgentHarness : IDisposable
         services.AddSingleton<AgentCredentials>();
         services.AddSingleton(new MachinePool([machine ?? new ScriptedMachine(_ => Task.CompletedTask)]));
         services.AddSingleton<GitCheckout>();
+        services.AddSingleton<BuildSandbox>();
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<BootRunner>();
         services.AddSingleton<JobRunner>();

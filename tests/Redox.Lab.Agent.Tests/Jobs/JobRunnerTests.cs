@@ -301,9 +301,11 @@ public sealed class JobRunnerTests : IDisposable
     [Fact]
     public async Task RunAsync_JobTimeoutDuringBuild_BuildKilledAndJobTimeout()
     {
-        var marker = Path.Combine(Path.GetTempPath(), $"build-started-{Guid.NewGuid():N}");
-        var job = Pipelines.Job(_repo, Pipelines.Yaml(build: $"touch {marker}; sleep 30", jobTimeout: "5m"));
+        // The build's /tmp is private: it marks that it started in its checkout, which the test can see.
+        var job = Pipelines.Job(_repo, Pipelines.Yaml(build: "touch build-started; sleep 30", jobTimeout: "5m"));
         var machine = new ScriptedMachine(_ => Task.CompletedTask);
+        _agent = new AgentHarness(_time, machine);
+        var marker = Path.Combine(_agent.Options.WorkRoot, job.JobId.ToString("N"), "build-started");
 
         var completion = await RunAdvancing(machine, job, async () =>
         {
@@ -311,7 +313,6 @@ public sealed class JobRunnerTests : IDisposable
                 await Task.Delay(10);
             _time.Advance(TimeSpan.FromMinutes(5));
         });
-        File.Delete(marker);
 
         Assert.Equal(Outcome.JobTimeout, completion.Outcome);
         Assert.Contains("build", completion.Detail, StringComparison.Ordinal);

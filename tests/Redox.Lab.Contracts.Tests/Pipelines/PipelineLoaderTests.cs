@@ -96,6 +96,25 @@ public class PipelineLoaderTests
         Assert.Throws<KeyNotFoundException>(() => p.Variant("default"));
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("  network: false\n", false)]
+    [InlineData("  network: true\n", true)]
+    public void Load_BuildNetwork_ParsedAndOffByDefault(string line, bool expected)
+    {
+        var p = PipelineLoader.Load(Minimal.Replace("  commands: [make]\n", "  commands: [make]\n" + line, StringComparison.Ordinal));
+
+        Assert.Equal(expected, p.Build.Network);
+    }
+
+    [Fact]
+    public void Load_BuildNetworkNotBoolean_FailsNamingField()
+    {
+        var e = Assert.Throws<PipelineException>(() => PipelineLoader.Load(Minimal.Replace("  commands: [make]\n", "  commands: [make]\n  network: yes-please\n", StringComparison.Ordinal)));
+
+        Assert.Equal("build.network", e.Field);
+    }
+
     [Fact]
     public void Load_MinimalFile_AppliesDefaults()
     {

@@ -36,7 +36,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         Assert.Equal("text/html", list.Content.Headers.ContentType?.MediaType);
         Assert.Contains($"href=\"/runs/{pushed.RunId}\"", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Contains(pushed.Commit, runPage, StringComparison.Ordinal);
+        Assert.Contains(pushed.Commit!, runPage, StringComparison.Ordinal);
         foreach (var stage in new[] { "entry", "long-mode", "kmain-done" })
             Assert.Contains($"<code>{stage}</code>", runPage, StringComparison.Ordinal);
         Assert.Contains("double-free", runPage, StringComparison.Ordinal);
@@ -49,7 +49,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         Assert.Equal(HttpStatusCode.OK, chart.StatusCode);
         var html = await chart.Content.ReadAsStringAsync();
         Assert.Contains("data-chart=", html, StringComparison.Ordinal);
-        Assert.Contains(pushed.Commit, html, StringComparison.Ordinal);
+        Assert.Contains(pushed.Commit!, html, StringComparison.Ordinal);
         Assert.Contains($"data-series=\"dash-{tag}/qemu-0 {job.Variant}\"", html, StringComparison.Ordinal);
     }
 

@@ -34,6 +34,23 @@ public sealed class AgentJobsApiTests(LabFixture lab)
     private static ConsoleChunk Chunk(long offset, params string[] lines) =>
         new(offset, lines.Select(l => new ConsoleLine(0, T0, l)).ToList());
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task NextJob_Repository_AssignmentCarriesItsTrustForTheBuildsNetwork(bool trusted)
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("trust-" + tag, ["x86_64", tag]);
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag), register: false);
+        await lab.RegisterRepoAsync(repo.Path, trusted: trusted);
+        await lab.PushAsync(repo);
+
+        var job = await LabFixture.NextJobAsync(agent, 10);
+
+        Assert.NotNull(job);
+        Assert.Equal(trusted, job.Trusted);
+    }
+
     [Fact]
     public async Task AppendConsole_RetriedAndOverlappingChunks_StoresEachLineOnce()
     {

@@ -26,6 +26,50 @@ public sealed class MigrateCommandTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task Run_AsLabRole_DatabaseOwnedByNonSuperuserOverScramWithFsyncOn()
+    {
+        await using var db = new NpgsqlConnection(lab.ConnectionString);
+        await db.OpenAsync();
+
+        // The migrated database, its tables and Hangfire's schema belong to the role the server connects as,
+        // and that role is no superuser (pg-local.sh): it could not read pg_authid or change the server's settings.
+        var row = await Single(db, """
+            SELECT r.rolsuper, r.rolcreaterole, pg_get_userbyid(d.datdba) = current_user,
+                   (SELECT bool_and(tableowner = current_user) FROM pg_tables WHERE schemaname IN ('public', 'hangfire')),
+                   current_setting('fsync'), current_setting('password_encryption')
+            FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()
+            """);
+        Assert.Equal(new object[] { false, false, true, true, "on", "scram-sha-256" }, row);
+        var e = await Assert.ThrowsAsync<PostgresException>(() => Single(db, "SELECT rolpassword FROM pg_authid"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+    }
+
+    [Fact]
+    public async Task Open_WrongOrNoPassword_RefusedBySCRAM()
+    {
+        var wrong = new NpgsqlConnectionStringBuilder(lab.ConnectionString) { Passfile = null, Password = "not-the-password" };
+        var empty = Path.Combine(lab.TempDir, "empty.pgpass");
+        await File.WriteAllTextAsync(empty, "");
+        var none = new NpgsqlConnectionStringBuilder(lab.ConnectionString) { Passfile = empty };
+
+        await using var withWrong = new NpgsqlConnection(wrong.ConnectionString);
+        var e = await Assert.ThrowsAsync<PostgresException>(() => withWrong.OpenAsync());
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, e.SqlState);
+        await using var withNone = new NpgsqlConnection(none.ConnectionString);
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => withNone.OpenAsync());
+    }
+
+    private static async Task<object[]> Single(NpgsqlConnection db, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, db);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var values = new object[reader.FieldCount];
+        reader.GetValues(values);
+        return values;
+    }
+
+    [Fact]
     public async Task Run_PostgresUnreachable_ExitsNonZeroWithClearError()
     {
         var cs = $"Host=127.0.0.1;Port={PostgresCluster.FreePort()};Username=lab;Database=lab;Timeout=3";

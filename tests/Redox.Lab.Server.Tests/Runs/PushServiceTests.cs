@@ -20,15 +20,17 @@ public sealed class PushServiceTests(LabFixture lab)
         await using var scope = lab.Scope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<LabDbContext>();
-        var sut = new PushService(db, sp.GetRequiredService<GitMirrors>(), new UnavailableHangfire(), TimeProvider.System,
+        var sut = new PushService(db, new UnavailableHangfire(), TimeProvider.System,
             sp.GetRequiredService<ILogger<PushService>>());
 
         var admin = new System.Security.Claims.ClaimsPrincipal(Server.Identity.Roles.Identity(Guid.NewGuid(), "admin", Server.Identity.Roles.Admin, "test", null));
         var (runId, commit) = await sut.PushAsync(new PushRequest(repo.Path, "main"), admin, CancellationToken.None);
 
         var run = await lab.RunAsync(runId);
-        Assert.Equal(commit, run.Commit);
+        Assert.Null(commit);
+        Assert.True(run.Resolving);
         Assert.Equal(Outcome.Pending, run.Outcome);
+        Assert.Equal("resolving branch 'main'", run.Detail);
         Assert.Empty(run.Jobs);
     }
 

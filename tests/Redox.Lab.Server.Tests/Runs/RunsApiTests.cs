@@ -11,7 +11,7 @@ namespace Redox.Lab.Server.Tests.Runs;
 public sealed class RunsApiTests(LabFixture lab)
 {
     [Fact]
-    public async Task Push_ValidPipeline_Returns201WithFullCommitAndStoresRun()
+    public async Task Push_ValidPipeline_Returns201ThenResolvesFullCommitAndStoresRun()
     {
         var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag("t" + Guid.NewGuid().ToString("N")[..8]));
         var head = await repo.GitAsync("rev-parse", "HEAD");
@@ -21,12 +21,28 @@ public sealed class RunsApiTests(LabFixture lab)
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!;
-        Assert.Equal(head, pushed.Commit);
+        Assert.Null(pushed.Commit); // a branch: resolved in the background
         Assert.EndsWith($"/runs/{pushed.RunId}", pushed.Url, StringComparison.Ordinal);
-        var run = await lab.RunAsync(pushed.RunId);
+        var run = await lab.WaitForRunAsync(pushed.RunId, r => !r.Resolving);
         Assert.Equal(head, run.Commit);
         Assert.Equal("main", run.Branch);
         Assert.Equal("pipelines/redox-reference.yaml", run.Pipeline);
+        Assert.NotEqual(Outcome.Error, run.Outcome);
+    }
+
+    [Fact]
+    public async Task Push_FullCommit_AnsweredWithThatCommit()
+    {
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag("t" + Guid.NewGuid().ToString("N")[..8]));
+        var head = await repo.GitAsync("rev-parse", "HEAD");
+
+        using var client = lab.Client();
+        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, Commit: head.ToUpperInvariant()), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!;
+        Assert.Equal(head, pushed.Commit);
+        Assert.Equal(head, (await lab.WaitForRunAsync(pushed.RunId, r => !r.Resolving)).Commit);
     }
 
     [Fact]
@@ -40,7 +56,8 @@ public sealed class RunsApiTests(LabFixture lab)
         var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, Commit: first[..10]), LabFixture.Json);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal(first, (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!.Commit);
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!;
+        Assert.Equal(first, (await lab.WaitForRunAsync(pushed.RunId, r => !r.Resolving)).Commit);
     }
 
     [Fact]
@@ -56,58 +73,64 @@ public sealed class RunsApiTests(LabFixture lab)
     }
 
     [Fact]
-    public async Task Push_MalformedPipeline_Returns400NamingLineAndField()
+    public async Task Push_MalformedPipeline_RunEndsAsErrorNamingLineAndField()
     {
         var yaml = Repo.ReferencePipeline.Replace("timeout: 90s", "timeout: 90 parsecs", StringComparison.Ordinal);
         var repo = await lab.RepoWithPipelineAsync(yaml);
 
-        using var client = lab.Client();
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, "main"), LabFixture.Json);
+        var run = await PushExpectingErrorAsync(new PushRequest(repo.Path, "main"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = (await response.Content.ReadFromJsonAsync<ProblemDetails>())!;
         // The line is found, not hard-coded: the reference pipeline changes with the kernel.
         var line = Array.FindIndex(yaml.Split('\n'), l => l.Contains("90 parsecs", StringComparison.Ordinal)) + 1;
-        Assert.Contains($"pipelines/redox-reference.yaml:{line}:", problem.Detail, StringComparison.Ordinal);
-        Assert.Contains("boot.timeout", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains($"pipelines/redox-reference.yaml:{line}:", run.Detail, StringComparison.Ordinal);
+        Assert.Contains("boot.timeout", run.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Push_UnknownBranch_Returns400()
+    public async Task Push_UnknownBranch_RunEndsAsErrorNamingBranch()
     {
         var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipeline);
 
-        using var client = lab.Client();
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, "no-such-branch"), LabFixture.Json);
+        var run = await PushExpectingErrorAsync(new PushRequest(repo.Path, "no-such-branch"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = (await response.Content.ReadFromJsonAsync<ProblemDetails>())!;
-        Assert.Contains("unknown branch 'no-such-branch'", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("unknown branch 'no-such-branch'", run.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Push_MissingPipelineFile_Returns400()
+    public async Task Push_MissingPipelineFile_RunEndsAsErrorNamingFile()
     {
         var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipeline);
 
-        using var client = lab.Client();
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, "main", Pipeline: "pipelines/nope.yaml"), LabFixture.Json);
+        var run = await PushExpectingErrorAsync(new PushRequest(repo.Path, "main", Pipeline: "pipelines/nope.yaml"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("pipelines/nope.yaml", (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
+        Assert.Contains("pipelines/nope.yaml", run.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Push_UnreachableRepository_Returns400()
+    public async Task Push_UnreachableRepository_RunEndsAsErrorWithoutLocation()
     {
         var missing = Path.Combine(lab.TempDir, "does-not-exist-" + Guid.NewGuid().ToString("N")[..8]);
-        await lab.RegisterRepoAsync(missing);
-        using var client = lab.Client();
-        var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(missing, "main"), LabFixture.Json);
+        var registered = await lab.RegisterRepoAsync(missing);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("cannot read repository", (await response.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
+        var run = await PushExpectingErrorAsync(new PushRequest(missing, "main"));
+
+        Assert.Contains($"cannot read repository {registered.Name}", run.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(missing, run.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>The push is answered 201 with no commit yet; the background resolution ends the run as error.</summary>
+    private async Task<RunView> PushExpectingErrorAsync(PushRequest request)
+    {
+        using var client = lab.Client();
+        var response = await client.PostAsJsonAsync("/api/runs", request, LabFixture.Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(LabFixture.Json))!;
+        var run = await lab.WaitForRunAsync(pushed.RunId, r => r.EndedAt is not null);
+        Assert.Equal(Outcome.Error, run.Outcome);
+        Assert.False(run.Resolving);
+        Assert.Empty(run.Jobs);
+        Assert.NotNull(run.Detail);
+        return run;
     }
 
     [Fact]

@@ -17,6 +17,8 @@ public sealed class LabFixture : IAsyncLifetime
 {
     public const string EnrolmentSecret = "test-enrolment-secret";
     public const int LeaseSeconds = 30;
+    public const int GitProcessTimeoutSeconds = 10;
+    public const int GitTotalTimeoutSeconds = 20;
 
     private WebApplicationFactory<Program>? _factory;
     private PostgresCluster? _cluster;
@@ -85,6 +87,9 @@ public sealed class LabFixture : IAsyncLifetime
             // The limits at their defaults, set explicitly so Configure can put them back (configuration cannot unset a key).
             foreach (var limit in typeof(LimitsOptions).GetProperties())
                 b.UseSetting($"Lab:Limits:{limit.Name}", Convert.ToString(limit.GetValue(new LimitsOptions()), System.Globalization.CultureInfo.InvariantCulture));
+            // Short git bounds, so a test against a remote that never answers ends in seconds (a local fetch takes milliseconds).
+            b.UseSetting("Lab:Git:ProcessTimeoutSeconds", GitProcessTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            b.UseSetting("Lab:Git:TotalTimeoutSeconds", GitTotalTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             b.UseEnvironment("Testing");
         });
         _factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
@@ -187,12 +192,16 @@ public sealed class LabFixture : IAsyncLifetime
         return repo;
     }
 
+    /// <summary>Pushes the branch and waits until git resolved it (in the background); the response carries the resolved commit.</summary>
     public async Task<PushResponse> PushAsync(GitRepo repo, string branch = "main")
     {
         using var client = Client();
         var response = await client.PostAsJsonAsync("/api/runs", new PushRequest(repo.Path, branch), Json);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
+        var run = await WaitForRunAsync(pushed.RunId, r => !r.Resolving);
+        Assert.True(run.Outcome != Outcome.Error, run.Detail);
+        return pushed with { Commit = run.Commit };
     }
 
     /// <summary>

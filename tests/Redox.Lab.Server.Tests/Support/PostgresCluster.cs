@@ -4,7 +4,11 @@ using Npgsql;
 
 namespace Redox.Lab.Server.Tests.Support;
 
-/// <summary>A throw-away PostgreSQL started with scripts/pg-local.sh on a free loopback port; stopped and deleted on dispose.</summary>
+/// <summary>
+/// A throw-away PostgreSQL started with scripts/pg-local.sh on a free loopback port; stopped and deleted on dispose.
+/// The lab connects as the non-superuser role <c>lab</c> with a SCRAM password from the cluster's password file
+/// (<c>Passfile=</c> in the connection string). Mode <c>throwaway</c>: fsync on, synchronous_commit off (see the script).
+/// </summary>
 internal sealed class PostgresCluster : IAsyncDisposable
 {
     private readonly string _dataDir;
@@ -20,7 +24,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
     public static async Task<PostgresCluster> StartAsync(string dataDir)
     {
-        var cs = await Repo.RunAsync("bash", null, Path.Combine(Repo.Root, "scripts", "pg-local.sh"), "start", dataDir, FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var cs = await Repo.RunAsync("bash", null, Path.Combine(Repo.Root, "scripts", "pg-local.sh"), "start", dataDir, FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "throwaway");
         return new PostgresCluster(dataDir, cs.Split('\n').Last().Trim());
     }
 
