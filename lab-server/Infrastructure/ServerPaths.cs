@@ -10,13 +10,16 @@ namespace Redox.Lab.Server.Infrastructure;
 /// </summary>
 public static class ServerPaths
 {
+    /// <summary>What <c>Lab:DataDir</c> reads as in what clients see.</summary>
+    public const string DataPlaceholder = "<lab data>";
+
     public static void Scrub(ProblemDetailsContext context)
     {
         if (context.ProblemDetails.Detail is not { Length: > 0 } detail) return;
         var services = context.HttpContext.RequestServices;
         var data = Path.GetFullPath(services.GetRequiredService<IOptions<LabOptions>>().Value.DataDir);
         var root = services.GetRequiredService<IWebHostEnvironment>().ContentRootPath;
-        context.ProblemDetails.Detail = Replace(detail, (data, "<lab data>"), (root, "<server>"), (AppContext.BaseDirectory, "<server>"));
+        context.ProblemDetails.Detail = Replace(detail, (data, DataPlaceholder), (root, "<server>"), (AppContext.BaseDirectory, "<server>"));
     }
 
     /// <summary>Each path (with and without its trailing slash), longest first, replaced by its placeholder.</summary>
