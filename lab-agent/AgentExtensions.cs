@@ -43,6 +43,7 @@ public static class AgentExtensions
         services.AddHttpClient<LabServerClient>(ConfigureServerHttp).UseLongLivedHandler();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<AgentCredentials>();
+        services.AddSingleton<SpoolDrainer>();
 
         services.AddSingleton<IMachineDriver, QemuDriver>();
         services.AddBench(configuration);

@@ -26,6 +26,12 @@ public sealed class AgentOptions
     /// <summary>How long a stopping agent still tries to upload the console and complete a running job as infra-error.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a job that ended waits, holding its machine and heartbeating, for the server to take its spooled
+    /// results (Server/SPOOL.md) before it hands them to the background drain and frees the machine.
+    /// </summary>
+    public TimeSpan SpoolHold { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Keep <c>StateDir/work/&lt;job&gt;</c> after a job, for debugging the lab.</summary>
     public bool KeepWorkDirs { get; set; }
 

@@ -1,235 +1,227 @@
-using System.Globalization;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Redox.Lab.Contracts.Api;
 
 namespace Redox.Lab.Cli;
 
-/// <summary>The command table of lab-cli; each command is one static method.</summary>
+/// <summary>The verbs of <c>lab</c>; each returns its exit code (<see cref="ExitCodes"/>).</summary>
 public static class CliCommands
 {
-    public const string Usage = """
-        usage:
-          lab-cli push --repo <path|url> [--branch <b> | --commit <c>] [--pipeline <path>] [--server <url>] [--wait] [--timeout <s>]
-          lab-cli show <run-id> [--server <url>]
-          lab-cli repo add --name <n> --url <path|url> [--branch main] [--pipelines 'pipelines/*.yaml,...'] [--trusted] [--pushers 'alice,bob|*']
-          lab-cli repo list
-          lab-cli user add --name <n> --role viewer|developer|admin
-          lab-cli whoami
-          lab-cli compare <a> <b> [--server <url>]      (run or job ids; b is judged against a)
-          lab-cli token create --user <n> --out <file> [--label <l>] [--days <d>]
-          lab-cli import-profile <file> --run <run-id> [--name <name>] [--format folded|perf-script] [--server <url>]
-        import-profile uploads a profile recorded elsewhere to a run (format from the extension: .folded is
-        folded stacks, anything else perf-script text, folded by the server as it streams in).
-        The server defaults to $LAB_SERVER or http://127.0.0.1:5080. The API token is read from --token-file <file>,
-        else $LAB_TOKEN_FILE, else ~/.config/redox-lab/token (never from the command line).
-        push --wait exits 0 when the run passed, 1 when it did not, 2 on usage or connection errors.
-        compare exits 0 without a regression, 1 with one (a merge gate), 2 on usage or connection errors.
-        """;
-
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    public static async Task<int> PushAsync(Cli cli, string? repo, string? branch, string? commit, string pipeline, bool wait, bool watch,
+        TimeSpan timeout, CancellationToken ct)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        try
+        if (branch is not null && commit is not null) throw new CliUsageException("give --branch or --commit, not both");
+        string? local = null;
+        if (repo is null)
         {
-            var options = CliOptions.Parse(args);
-            // An upload of a large perf-script file may take longer than a minute.
-            var timeout = options.Command == "import-profile" ? TimeSpan.FromMinutes(30) : TimeSpan.FromSeconds(60);
-            using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = timeout };
-            if (ReadToken(options.TokenFile, stderr) is { } token)
-                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-            return options.Command switch
+            local = await LocalGit.TopLevelAsync(Directory.GetCurrentDirectory())
+                ?? throw new CliUsageException("not in a git repository: give --repo");
+            repo = local;
+        }
+        else if (Directory.Exists(repo))
+        {
+            repo = local = Path.GetFullPath(repo);
+        }
+        if (branch is null && commit is null)
+        {
+            if (local is null) throw new CliUsageException("give --branch or --commit for a repository that is not a local checkout");
+            branch = await LocalGit.CurrentBranchAsync(local);
+            if (branch is null) commit = await LocalGit.RevParseAsync(local, "HEAD"); // detached HEAD: its commit
+        }
+        if (commit is not null && local is not null && !IsHex(commit))
+            commit = await LocalGit.RevParseAsync(local, commit); // a ref such as HEAD or main~2 means something here only
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = JsonContent.Create(new PushRequest(repo, branch, commit, pipeline), options: Cli.JsonOptions) };
+        using var response = await cli.SendAsync(request, "push", ct);
+        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Cli.JsonOptions, ct))!;
+        if (cli.Json && !wait && !watch) cli.WriteJson(pushed);
+        else cli.Err.WriteLine($"run {pushed.RunId} for {(branch is null ? "commit" : $"{TerminalText.Clean(branch)} at")} {TerminalText.Clean(pushed.Commit)}: {new Uri(cli.Http.BaseAddress!, pushed.Url)}");
+        if (watch) return await WatchAsync(cli, pushed.RunId, timeout, ct);
+        if (!wait) return ExitCodes.Ok;
+        var run = await WaitAsync(cli, pushed.RunId, timeout, ct);
+        if (run is null) return Undecided(cli, $"run {pushed.RunId} did not end within {timeout.TotalSeconds:0} s");
+        return await ResultsAsync(cli, pushed.RunId, ct);
+    }
+
+    /// <summary>Follows the run's event stream (GET /api/runs/{id}/events), then prints its results; reconnects if the stream drops.</summary>
+    public static async Task<int> WatchAsync(Cli cli, Guid runId, TimeSpan timeout, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var printer = new WatchPrinter(cli.Json ? null : cli.Out);
+        var ended = false;
+        var failures = 0;
+        while (!ended)
+        {
+            try
             {
-                "push" => await PushAsync(http, options, stdout, stderr),
-                "show" => await ShowAsync(http, options, stdout, stderr),
-                "repo" => await AdminCommands.RepoAsync(http, options, stdout, stderr),
-                "user" => await AdminCommands.UserAsync(http, options, stdout, stderr),
-                "token" => await AdminCommands.TokenAsync(http, options, stdout, stderr),
-                "whoami" => await AdminCommands.WhoAmIAsync(http, stdout, stderr),
-                "compare" => await CompareAsync(http, options, stdout, stderr),
-                "import-profile" => await ImportProfileAsync(http, options, stdout, stderr),
-                _ => Fail(stderr, Usage),
-            };
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{runId}/events");
+                request.Headers.Accept.ParseAdd("text/event-stream");
+                using var response = await cli.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+                if (!response.IsSuccessStatusCode)
+                {
+                    var body = await response.Content.ReadAsStringAsync(limit.Token);
+                    return Cli.Fail(cli.Err, $"lab: cannot watch run {runId} ({(int)response.StatusCode}): {TerminalText.Clean(Cli.ProblemDetail(body))}");
+                }
+                await using var stream = await response.Content.ReadAsStreamAsync(limit.Token);
+                await foreach (var item in SseParser.Create(stream).EnumerateAsync(limit.Token))
+                {
+                    failures = 0;
+                    if (cli.Json) cli.Out.WriteLine(JsonSerializer.Serialize(new { type = item.EventType, data = JsonDocument.Parse(item.Data).RootElement }, Cli.JsonOptions));
+                    else printer.Print(item.EventType, item.Data);
+                    if (item.EventType == "end") ended = true;
+                }
+            }
+            catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                return Undecided(cli, $"run {runId} did not end within {timeout.TotalSeconds:0} s");
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException && !limit.IsCancellationRequested)
+            {
+                // The run is stored: a server restarting while we watch is not the end of it. Back off and follow again.
+                if (++failures > 30) throw;
+                cli.Err.WriteLine($"lab: event stream lost ({TerminalText.Clean(e.Message)}); reconnecting");
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, failures)), limit.Token);
+            }
         }
-        catch (CliUsageException e)
-        {
-            return Fail(stderr, $"lab-cli: {e.Message}\n{Usage}");
-        }
-        catch (HttpRequestException e)
-        {
-            return Fail(stderr, $"lab-cli: cannot reach the lab server: {e.Message}");
-        }
-        catch (TaskCanceledException)
-        {
-            return Fail(stderr, "lab-cli: the lab server did not answer within 60 s");
-        }
+        if (cli.Json) return await ExitForAsync(cli, runId, ct);
+        cli.Out.WriteLine();
+        return await ResultsAsync(cli, runId, ct);
     }
 
-    private static async Task<int> PushAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> ResultsAsync(Cli cli, Guid runId, CancellationToken ct)
     {
-        var repo = o.Require("repo");
-        if (Directory.Exists(repo))
+        var run = await cli.GetAsync<RunView>($"/api/runs/{runId}", $"run {runId}", ct);
+        var verdicts = await cli.GetAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", $"verdicts of {runId}", ct);
+        if (cli.Json) cli.WriteJson(new { run, verdicts });
+        else
         {
-            repo = Path.GetFullPath(repo);
+            RunPrinter.Print(run, cli.Out);
+            RunPrinter.PrintVerdicts(verdicts, cli.Out);
         }
-
-        var commit = o.Get("commit");
-        if (commit is not null && Directory.Exists(repo) && !IsHex(commit))
-        {
-            // A local repository: a ref such as HEAD or main~2 is resolved here, where it means something.
-            commit = await LocalGit.RevParseAsync(repo, commit);
-        }
-
-        var request = new PushRequest(repo, o.Get("branch"), commit, o.Get("pipeline") ?? "pipelines/redox-reference.yaml");
-        using var response = await http.PostAsJsonAsync("/api/runs", request, Json);
-        if (!response.IsSuccessStatusCode)
-        {
-            var body = await response.Content.ReadAsStringAsync();
-            return Fail(stderr, $"lab-cli: push refused ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(body))}");
-        }
-
-        var pushed = (await response.Content.ReadFromJsonAsync<PushResponse>(Json))!;
-        stdout.WriteLine($"run {pushed.RunId} for commit {pushed.Commit}: {new Uri(http.BaseAddress!, pushed.Url)}");
-        if (!o.Has("wait"))
-        {
-            return 0;
-        }
-
-        var timeout = double.TryParse(o.Get("timeout") ?? "1800", NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new CliUsageException($"--timeout '{o.Get("timeout")}' is not a number of seconds");
-        var run = await WaitAsync(http, pushed.RunId, timeout);
-        if (run is null)
-        {
-            return Fail(stderr, $"lab-cli: run {pushed.RunId} did not finish within {timeout.TotalSeconds:0} s");
-        }
-
-        RunPrinter.Print(run, stdout);
-        return run.Outcome == Outcome.Passed ? 0 : 1;
+        return ExitFor(run, verdicts);
     }
 
-    private static async Task<int> ShowAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> CompareAsync(Cli cli, Guid a, Guid b, CancellationToken ct)
     {
-        var id = Guid.TryParse(o.Positional.FirstOrDefault(), out var g) ? g : throw new CliUsageException("show needs a run id");
-        using var response = await http.GetAsync($"/api/runs/{id}");
-        if (!response.IsSuccessStatusCode)
-        {
-            return Fail(stderr, $"lab-cli: cannot show run {id} ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(await response.Content.ReadAsStringAsync()))}");
-        }
-
-        RunPrinter.Print((await response.Content.ReadFromJsonAsync<RunView>(Json))!, stdout);
-        return 0;
+        var comparison = await cli.GetAsync<CompareView>($"/api/compare?a={a}&b={b}", "compare", ct);
+        if (cli.Json) cli.WriteJson(comparison);
+        else ComparePrinter.Print(comparison, cli.Out);
+        return comparison.HasRegression ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
-    private static async Task<int> ImportProfileAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> MachinesAsync(Cli cli, CancellationToken ct)
     {
-        var file = o.Positional.FirstOrDefault() ?? throw new CliUsageException("import-profile needs a file");
-        var run = Guid.TryParse(o.Require("run"), out var r) ? r : throw new CliUsageException("--run is not a run id");
-        if (!File.Exists(file))
+        var machines = await cli.GetAsync<List<MachineView>>("/api/machines", "machines", ct);
+        if (cli.Json)
         {
-            return Fail(stderr, $"lab-cli: no file {file}");
+            cli.WriteJson(machines);
+            return ExitCodes.Ok;
         }
-
-        var format = o.Get("format") ?? (file.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script");
-        if (format is not ("folded" or "perf-script"))
-        {
-            throw new CliUsageException("--format must be folded or perf-script");
-        }
-
-        var name = o.Get("name") ?? Path.GetFileName(file);
-        await using var stream = File.OpenRead(file);
-        using var content = new StreamContent(stream);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        using var response = await http.PostAsync($"/api/runs/{run}/profiles?name={Uri.EscapeDataString(name)}&format={format}", content);
-        if (!response.IsSuccessStatusCode)
-        {
-            return Fail(stderr, $"lab-cli: import refused ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
-        }
-
-        var view = (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Json))!;
-        stdout.WriteLine($"{view.Ref}: {view.Name}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
-        stdout.WriteLine($"  flamegraph: {new Uri(http.BaseAddress!, $"/profiles/flamegraph?profile={view.Ref}")}");
-        return 0;
+        Table.Print(cli.Out, ["agent", "machine", "driver", "health", "active", "tags", "since", "reason"],
+            machines.OrderBy(m => m.Agent, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.Ordinal).Select(m => new[]
+            {
+                m.Agent, m.Name, m.Driver, m.Health + (m.Drifted ? " (drifted)" : ""), m.Active ? "yes" : "no", string.Join(",", m.Tags),
+                m.HealthSince?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-", m.HealthReason ?? "",
+            }));
+        return ExitCodes.Ok;
     }
 
-    private static async Task<int> CompareAsync(HttpClient http, CliOptions o, TextWriter stdout, TextWriter stderr)
+    /// <summary>Prints a job's console from <paramref name="from"/>; with follow, until the job has ended and every line is printed.</summary>
+    public static async Task<int> LogsAsync(Cli cli, Guid jobId, long from, bool follow, CancellationToken ct)
     {
-        if (o.Positional.Count != 2 || !Guid.TryParse(o.Positional[0], out var a) || !Guid.TryParse(o.Positional[1], out var b))
+        if (from < 0) throw new CliUsageException("--from must be >= 0");
+        while (true)
         {
-            throw new CliUsageException("compare needs two run or job ids: compare <a> <b>");
+            var state = follow ? await cli.GetAsync<JobStateView>($"/api/jobs/{jobId}/state", $"job {jobId}", ct) : null;
+            var lines = await cli.GetAsync<List<ConsoleLine>>($"/api/jobs/{jobId}/console?from={from}&limit=10000", $"console of {jobId}", ct);
+            foreach (var line in lines)
+            {
+                if (cli.Json) cli.Out.WriteLine(JsonSerializer.Serialize(line, Cli.JsonOptions));
+                else cli.Out.WriteLine($"{line.HostTime.ToLocalTime():HH:mm:ss.fff} [{line.Boot}] {TerminalText.Clean(line.Text)}");
+            }
+            from += lines.Count;
+            if (!follow) return ExitCodes.Ok;
+            if (lines.Count > 0) continue;
+            if (state!.State == "ended" && from >= state.ConsoleLines) return ExitCodes.Ok;
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
-
-        using var response = await http.GetAsync($"/api/compare?a={a}&b={b}");
-        if (!response.IsSuccessStatusCode)
-        {
-            return Fail(stderr, $"lab-cli: cannot compare ({(int)response.StatusCode}): {ProblemDetail(await response.Content.ReadAsStringAsync())}");
-        }
-
-        var comparison = (await response.Content.ReadFromJsonAsync<CompareView>(Json))!;
-        ComparePrinter.Print(comparison, stdout);
-        return comparison.HasRegression ? 1 : 0;
     }
 
-    private static async Task<RunView?> WaitAsync(HttpClient http, Guid runId, TimeSpan timeout)
+    /// <summary>POST /api/runs/{id}/cancel (the cancel contract: queued jobs at once, running ones at their next heartbeat).</summary>
+    public static async Task<int> CancelAsync(Cli cli, Guid runId, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/cancel");
+        using var response = await cli.SendAsync(request, $"cancel {runId}", ct);
+        if (cli.Json) cli.Out.WriteLine(await response.Content.ReadAsStringAsync(ct));
+        else cli.Out.WriteLine($"run {runId}: cancel requested (queued jobs cancelled; running jobs stop at their next heartbeat)");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> ImportProfileAsync(Cli cli, FileInfo file, Guid run, string? name, string? format, CancellationToken ct)
+    {
+        if (!file.Exists) throw new CliUsageException($"no file {file.FullName}");
+        format ??= file.Name.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script";
+        name ??= file.Name;
+        await using var stream = file.OpenRead();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{run}/profiles?name={Uri.EscapeDataString(name)}&format={format}")
+        {
+            Content = new StreamContent(stream) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" } } },
+        };
+        // An upload of a large perf-script file may take longer than a minute.
+        using var response = await cli.SendAsync(request, "import", ct, TimeSpan.FromMinutes(30));
+        var view = (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Cli.JsonOptions, ct))!;
+        if (cli.Json)
+        {
+            cli.WriteJson(view);
+            return ExitCodes.Ok;
+        }
+        cli.Out.WriteLine($"{view.Ref}: {TerminalText.Clean(view.Name)}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
+        cli.Out.WriteLine($"  flamegraph: {new Uri(cli.Http.BaseAddress!, $"/profiles/flamegraph?profile={view.Ref}")}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>0 passed without regression; 1 the kernel failed, regressed or has a new bug; 3 the lab could not tell.</summary>
+    public static int ExitFor(RunView run, RunVerdictsView? verdicts)
+    {
+        if (verdicts is { HasRegression: true }) return ExitCodes.Failed;
+        return run.Outcome.Kind() switch
+        {
+            OutcomeKind.Success => ExitCodes.Ok,
+            OutcomeKind.Kernel => ExitCodes.Failed,
+            _ => ExitCodes.Undecided,
+        };
+    }
+
+    private static async Task<int> ExitForAsync(Cli cli, Guid runId, CancellationToken ct) =>
+        ExitFor(await cli.GetAsync<RunView>($"/api/runs/{runId}", $"run {runId}", ct),
+            await cli.GetAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", $"verdicts of {runId}", ct));
+
+    private static async Task<RunView?> WaitAsync(Cli cli, Guid runId, TimeSpan timeout, CancellationToken ct)
     {
         var until = DateTimeOffset.UtcNow + timeout;
         while (DateTimeOffset.UtcNow < until)
         {
             try
             {
-                var run = await http.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json);
-                if (run is { Outcome: not Outcome.Pending })
-                {
-                    return run;
-                }
+                var run = await cli.GetAsync<RunView>($"/api/runs/{runId}", $"run {runId}", ct);
+                if (run.Outcome != Outcome.Pending) return run;
             }
             catch (HttpRequestException)
             {
                 // The run is stored; a server or database restarting while we wait is not the end of it.
             }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
-
         return null;
     }
 
-    /// <summary>The token in the file (first line); null when there is no file. Warns when others may read it.</summary>
-    internal static string? ReadToken(string file, TextWriter stderr)
+    private static int Undecided(Cli cli, string message)
     {
-        if (!File.Exists(file)) return null;
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
-            stderr.WriteLine($"lab-cli: warning: {file} is readable by other users; chmod 600 it");
-        var token = File.ReadLines(file).FirstOrDefault()?.Trim();
-        return string.IsNullOrEmpty(token) ? null : token;
+        cli.Err.WriteLine($"lab: {message}");
+        return ExitCodes.Undecided;
     }
-
-    internal static async Task<int> FailAsync(TextWriter stderr, string what, HttpResponseMessage response) =>
-        Fail(stderr, $"lab-cli: {what} refused ({(int)response.StatusCode}): {TerminalText.Clean(ProblemDetail(await response.Content.ReadAsStringAsync()))}");
 
     private static bool IsHex(string s) => s.Length >= 4 && s.All(Uri.IsHexDigit);
-
-    private static string ProblemDetail(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? body : body;
-        }
-        catch (JsonException)
-        {
-            return body;
-        }
-    }
-
-    internal static int Fail(TextWriter stderr, string message)
-    {
-        stderr.WriteLine(message);
-        return 2;
-    }
 }

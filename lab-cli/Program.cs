@@ -1,4 +1,10 @@
 using Redox.Lab.Cli;
 
-// lab-cli: push a branch to the lab and read results. `lab-cli help` lists the commands.
-return await CliCommands.RunAsync(args, Console.Out, Console.Error);
+// lab: push a branch to the lab, follow it, read results. `lab --help` lists the commands.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+return await LabCommandLine.RunAsync(args, Console.Out, Console.Error, cancel.Token);

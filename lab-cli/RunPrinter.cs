@@ -47,6 +47,27 @@ public static class RunPrinter
         }
     }
 
+    /// <summary>The verdict's headline: what the run is judged against, its regressions and new bugs.</summary>
+    public static void PrintVerdicts(RunVerdictsView v, TextWriter o)
+    {
+        if (!v.Judged)
+        {
+            o.WriteLine($"  verdict: not judged yet{(v.Pending > 0 ? $" ({v.Pending} baseline or extra runs pending)" : "")}");
+            return;
+        }
+        if (v.Verdicts.Count == 0)
+        {
+            o.WriteLine($"  verdict: {(v.BaselineCommit is null ? C(v.BaselineReason ?? "no baseline") : "nothing to compare")}");
+            return;
+        }
+        var regressions = v.Verdicts.Where(x => x.Verdict == "regression").ToList();
+        o.WriteLine($"  verdict against {(v.BaselineCommit is { } b ? b[..Math.Min(12, b.Length)] : "-")}: " +
+            (regressions.Count == 0 ? "no regression" : $"{regressions.Count} regression{(regressions.Count == 1 ? "" : "s")}"));
+        foreach (var r in regressions)
+            o.WriteLine($"    REGRESSION {C(r.Machine)} {C(r.Variant)} {C(r.Subject == "bug" ? "new bug: " + (r.BugTitle ?? r.Name) : r.Name)}" +
+                (r.RelativeShift is { } s ? $" {s.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture)}" : ""));
+    }
+
     private static string Ms(long? ns) => ns is { } v ? (v / 1e6).ToString("0.000", CultureInfo.InvariantCulture) : "-";
 
     private static string Suffix(string? detail) => string.IsNullOrEmpty(detail) ? "" : $" ({C(detail)})";

@@ -108,6 +108,11 @@ public static class Extensions
         services.AddDashboardQueries();
         services.AddScoped<JobClaims>();
         services.AddScoped<AgentJobs>();
+        services.AddScoped<LateResults>();
+        services.AddOptions<ConsoleStorage.RetentionOptions>().Bind(builder.Configuration.GetSection(ConsoleStorage.RetentionOptions.Section));
+        services.AddScoped<ConsoleStorage.ConsoleArchive>();
+        services.AddScoped<ConsoleStorage.CompactConsoleJob>();
+        services.AddScoped<ConsoleStorage.PruneRetentionJob>();
         services.AddScoped<JobRetries>();
         services.AddScoped<RunRollup>();
         services.AddSingleton<JobWakeups>();

@@ -22,6 +22,12 @@ public sealed class LabOptions
 
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
+    /// <summary>
+    /// A lease sweep that finds the previous one longer ago than this (the lab was down) restarts the running
+    /// jobs' leases instead of failing them as agent-lost (Jobs/LeaseSweeps.cs).
+    /// </summary>
+    public int SweepGapSeconds { get; set; } = 60;
+
     /// <summary>Who sees the dashboard: <c>Lab:Dashboard:Access</c>.</summary>
     public DashboardAccessOptions Dashboard { get; set; } = new();
 

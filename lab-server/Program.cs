@@ -31,6 +31,8 @@ app.MapLoginPages();
 app.MapIdentityApi();
 app.MapRepositoriesApi();
 app.MapForges();
+app.MapRunEventsApi();
+app.MapJobStateApi();
 app.MapCancelApi();
 
 app.Run();

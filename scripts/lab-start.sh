@@ -54,8 +54,8 @@ start server "$root/lab-server/bin/$config/net10.0/Redox.Lab.Server.dll" --urls 
 for _ in $(seq 1 60); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 1; done
 curl -fs "$url/healthz" >/dev/null || { echo "server did not start; see $state/logs/server.log" >&2; tail -20 "$state/logs/server.log" >&2; exit 1; }
 # The install's admin token: made once by the install command, kept in a mode-600 file, checked on every start
-# (a new database voids the old one). lab-cli reads it from LAB_TOKEN_FILE; it is never on a command line.
-cli() { dotnet "$root/lab-cli/bin/$config/net10.0/lab-cli.dll" --server "$url" "$@"; }
+# (a new database voids the old one). lab reads it from LAB_TOKEN_FILE; it is never on a command line.
+cli() { dotnet "$root/lab-cli/bin/$config/net10.0/lab.dll" --server "$url" "$@"; }
 export LAB_TOKEN_FILE="$state/admin-token"
 if ! cli whoami >/dev/null 2>&1; then
   rm -f "$LAB_TOKEN_FILE"

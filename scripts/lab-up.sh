@@ -14,7 +14,7 @@ status=$?
 set -e
 
 step "6. where to look"
-echo "admin token:      $LAB_TOKEN_FILE (mode 600; lab-cli reads it via LAB_TOKEN_FILE or --token-file;"
+echo "admin token:      $LAB_TOKEN_FILE (mode 600; lab reads it via LAB_TOKEN_FILE or --token-file;"
 echo "                  paste it at $url/login to open the dashboard and /hangfire in a browser)"
 echo "dashboard:        $url/"
 echo "boot-time chart:  $url/charts/boot-time"

@@ -26,5 +26,5 @@ git -C "$repo" init -q -b main && git -C "$repo" add -A
 git -C "$repo" -c user.email=bench@lab -c user.name=bench commit -q -m prebuilt
 
 export LAB_TOKEN_FILE="$LAB_STATE/admin-token"
-dotnet "$root/lab-cli/bin/Debug/net10.0/lab-cli.dll" --server "http://127.0.0.1:$LAB_PORT" repo add --name bench-dispatch --url "$repo" --pipelines pipelines/prebuilt.yaml --trusted >/dev/null
+dotnet "$root/lab-cli/bin/Debug/net10.0/lab.dll" --server "http://127.0.0.1:$LAB_PORT" repo add --name bench-dispatch --url "$repo" --pipelines pipelines/prebuilt.yaml --trusted >/dev/null
 dotnet "$root/bench/dispatch/bin/Debug/net10.0/Redox.Lab.Bench.Dispatch.dll" "http://127.0.0.1:$LAB_PORT" "$repo" pipelines/prebuilt.yaml "$runs"

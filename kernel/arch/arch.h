@@ -27,6 +27,10 @@ void arch_console_write(const char *s, size_t len);
  * then stop this CPU for good. Harmless on a real PC. */
 void arch_exit(uint32_t code) __attribute__((noreturn));
 
+/* The same after a panic, but through the machine's panic device when it has one (QEMU's pvpanic:
+ * the host sees GUEST_PANICKED); else arch_exit(code). */
+void arch_exit_panic(uint32_t code) __attribute__((noreturn));
+
 /* The direct map: where physical address p can be read and written. */
 void *arch_phys_to_virt(uint64_t p);
 

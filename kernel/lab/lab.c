@@ -168,5 +168,7 @@ void lab_end(const char *status, int code)
     lab_str(&m, "status", status);
     lab_u64(&m, "code", (uint64_t)code);
     lab_emit(&m);
+    if (strcmp(status, "panic") == 0)
+        arch_exit_panic(1);
     arch_exit(strcmp(status, "pass") == 0 ? 0 : 1);
 }

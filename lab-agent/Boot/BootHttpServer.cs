@@ -20,6 +20,9 @@ public sealed class BootHttpServer(IOptions<BootOptions> options, BootDeliveries
     /// <summary>The base URL PCs use (configuration <c>PublicUrl</c>, else the listening address); set once started.</summary>
     public string PublicUrl { get; private set; } = "";
 
+    /// <summary>The base URL this host reaches the server at (the listening address; 0.0.0.0 as 127.0.0.1); set once started.</summary>
+    public string LocalUrl { get; private set; } = "";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,7 +61,8 @@ public sealed class BootHttpServer(IOptions<BootOptions> options, BootDeliveries
         await app.StartAsync(cancellationToken);
         _app = app;
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Value.HttpListen;
-        PublicUrl = (options.Value.PublicUrl ?? listening.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).TrimEnd('/');
+        LocalUrl = listening.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal).TrimEnd('/');
+        PublicUrl = (options.Value.PublicUrl ?? LocalUrl).TrimEnd('/');
         log.LogInformation("HTTP boot server on {Listen}; PCs use {Url}", listening, PublicUrl);
     }
 

@@ -15,6 +15,7 @@ public sealed class BootNetwork(
     BootFirmware firmware,
     IOptions<BootOptions> options,
     IOptions<AgentOptions> agent,
+    Machines.Pc.PcBench bench,
     TimeProvider time,
     ILoggerFactory loggers) : IHostedService
 {
@@ -44,7 +45,8 @@ public sealed class BootNetwork(
             if (string.IsNullOrWhiteSpace(proxy.Subnet) || !IPAddress.TryParse(proxy.Subnet, out _) || string.IsNullOrWhiteSpace(proxy.ServerAddress) || !IPAddress.TryParse(proxy.ServerAddress, out _))
                 throw new InvalidOperationException("Agent:Boot:ProxyDhcp needs Subnet and ServerAddress (IP addresses) when Interface is set");
             _proxy = new DnsmasqProxyDhcp(proxy, Path.Combine(agent.Value.StatePath, "boot"), loggers.CreateLogger<DnsmasqProxyDhcp>());
-            await _proxy.StartAsync($"{http.PublicUrl}/boot.ipxe", cancellationToken);
+            var grubMacs = bench.Machines.Where(m => m.Boot.Method == Machines.PcBootMethod.GrubEfi).Select(m => m.MacText);
+            await _proxy.StartAsync($"{http.PublicUrl}/boot.ipxe", grubMacs, cancellationToken);
         }
     }
 

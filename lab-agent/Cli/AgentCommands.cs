@@ -121,12 +121,17 @@ public static class AgentCommands
 
                 try
                 {
-                    var script = await client.GetStringAsync($"{http.PublicUrl}/boot/{pc.Spec.MacText}.ipxe", timeout.Token);
-                    Line(name, "boot", script.StartsWith("#!ipxe", StringComparison.Ordinal), $"{http.PublicUrl}/boot/{pc.Spec.MacText}.ipxe answers ({script.Split('\n')[1]})");
+                    // Fetched here through the listening address: the public one may only exist on the PCs' network.
+                    var path = pc.Spec.Boot.Method == PcBootMethod.GrubEfi ? $"/grub/{pc.Spec.MacText}.cfg" : $"/boot/{pc.Spec.MacText}.ipxe";
+                    var script = await client.GetStringAsync($"{http.LocalUrl}{path}", timeout.Token);
+                    var first = script.Split('\n').FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#')) ?? "";
+                    var kind = pc.Spec.Boot.Method == PcBootMethod.GrubEfi ? "GRUB configuration" : "iPXE script";
+                    var served = pc.Spec.Boot.Method == PcBootMethod.GrubEfi ? script.Length > 0 : script.StartsWith("#!ipxe", StringComparison.Ordinal);
+                    Line(name, "boot", served, $"{kind} served, PCs fetch {http.PublicUrl}{path} ({first.Trim()})");
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
                 {
-                    Line(name, "boot", false, $"{http.PublicUrl} not reachable from this host: {e.Message}");
+                    Line(name, "boot", false, $"the boot server at {http.LocalUrl} does not answer: {e.Message}");
                 }
             }
 

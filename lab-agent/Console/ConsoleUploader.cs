@@ -15,6 +15,8 @@ namespace Redox.Lab.Agent.Console;
 /// the pump always resends from it. The server skips lines below its count, so a retried chunk
 /// duplicates nothing, and nothing is dropped on a network error: the pump keeps the lines and tries
 /// again. A reference-kernel boot prints a few hundred lines; even 10^5 lines are a few MB.
+/// With a spool file (a job's <see cref="Server.JobSpool"/>) every line is also appended to it, one JSON
+/// <see cref="ConsoleLine"/> per line, before it is sent: an agent restarted mid-outage uploads them then.
 /// </remarks>
 public sealed class ConsoleUploader : IConsoleSink, IAsyncDisposable
 {
@@ -31,15 +33,18 @@ public sealed class ConsoleUploader : IConsoleSink, IAsyncDisposable
     private readonly Lock _addLock = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
+    private readonly StreamWriter? _spool;
     private long _added;
     private long _acked;
 
-    public ConsoleUploader(LabServerClient server, Guid jobId, TimeProvider time, ILogger log)
+    public ConsoleUploader(LabServerClient server, Guid jobId, TimeProvider time, ILogger log, string? spoolFile = null)
     {
         _server = server;
         _jobId = jobId;
         _time = time;
         _log = log;
+        if (spoolFile is not null)
+            _spool = new StreamWriter(new FileStream(spoolFile, FileMode.Append, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
         _pump = Task.Run(() => PumpAsync(_stop.Token));
     }
 
@@ -76,6 +81,8 @@ public sealed class ConsoleUploader : IConsoleSink, IAsyncDisposable
         await _stop.CancelAsync();
         await _pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
+        if (_spool is not null)
+            await _spool.DisposeAsync();
     }
 
     private async Task PumpAsync(CancellationToken cancellationToken)
@@ -86,13 +93,23 @@ public sealed class ConsoleUploader : IConsoleSink, IAsyncDisposable
         Task<bool>? more = null;
         while (!cancellationToken.IsCancellationRequested)
         {
+            var spooled = false;
             while (reader.TryRead(out var item))
             {
                 if (item is ConsoleLine line)
+                {
                     _lines.Add(line);
+                    if (_spool is not null)
+                    {
+                        await _spool.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(line, ServerJson.Options));
+                        spooled = true;
+                    }
+                }
                 else
                     flushes.Add((FlushRequest)item);
             }
+            if (spooled)
+                await _spool!.FlushAsync(CancellationToken.None);
 
             var unsent = _lines.Count - _acked;
             var sinceSend = _time.GetElapsedTime(lastSend);

@@ -16,7 +16,8 @@ public sealed class AgentWorker(
     JobRunner runner,
     IOptions<AgentOptions> options,
     TimeProvider time,
-    ILogger<AgentWorker> log) : BackgroundService
+    ILogger<AgentWorker> log,
+    SpoolDrainer? spools = null) : BackgroundService
 {
     /// <summary>Pause after a poll failure the long-poll pipeline does not retry (a 4xx, a bad answer).</summary>
     public static readonly TimeSpan PollErrorDelay = TimeSpan.FromSeconds(10);
@@ -24,6 +25,9 @@ public sealed class AgentWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         ClearStaleWorkDirs();
+        // Results an earlier process could not upload (Server/SPOOL.md) go up in the background, before any new job.
+        if (spools?.ResumeAll() is > 0 and var resumed)
+            log.LogWarning("Resumed {Count} job spools left by an earlier agent process", resumed);
         var running = new List<Task>();
         try
         {

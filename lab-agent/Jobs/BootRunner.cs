@@ -132,6 +132,11 @@ public sealed class BootRunner(TimeProvider time, ILogger<BootRunner> log)
                     : "the console closed";
                 report = report with { Detail = report.Detail is null ? why : $"{report.Detail}; {why}" };
             }
+            else if (exit is { Stop: BootStop.GuestPanic })
+            {
+                // The kernel said how it ended, and its panic device confirmed it (QMP GUEST_PANICKED).
+                report = report with { Detail = $"{report.Detail}; {exit.Description}" };
+            }
 
             log.LogInformation("{Machine}: boot {Index} {Outcome}: {Detail}", machine.Info.Name, index, report.Outcome.ToName(), report.Detail);
             return report;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Redox.Lab.Agent.Build;
 using Redox.Lab.Agent.Console;
@@ -21,15 +22,21 @@ public sealed class JobRunner(
     IOptions<AgentOptions> options,
     TimeProvider time,
     ILogger<JobRunner> log,
-    Machines.Health.HealthChecker? health = null)
+    Machines.Health.HealthChecker? health = null,
+    SpoolDrainer? spools = null)
 {
+    private readonly SpoolDrainer _spools = spools ?? new SpoolDrainer(server, options, time, NullLogger<SpoolDrainer>.Instance);
+
     /// <summary>How long the final console flush and completion may take when the agent is not stopping.</summary>
     public static readonly TimeSpan FinalReportTimeout = TimeSpan.FromMinutes(2);
 
     public async Task<JobCompletion> RunAsync(JobAssignment job, IMachine machine, CancellationToken stopping)
     {
         var workDir = Path.Combine(options.Value.WorkRoot, job.JobId.ToString("N"));
-        await using var console = new ConsoleUploader(server, job.JobId, time, log);
+        // The job's outbox (Server/SPOOL.md): console, artifacts, boot reports and the completion go to disk and
+        // are uploaded in order whenever the server answers, so no checkpoint below waits on the server.
+        var spool = _spools.Create(job.JobId);
+        var console = spool.Console;
 
         // (1) Heartbeat. From here the server knows the agent is alive; the lease is renewed until the
         //     completion is sent. A continue=false answer cancels everything below.
@@ -64,39 +71,21 @@ public sealed class JobRunner(
             //     a profile can be symbolized as soon as they arrive. Re-sending replaces it (idempotent).
             if (artifacts.Elf is { } elf)
             {
+                // An ELF the server refuses (over its limit, no symbols) loses the symbols, not the boots: the spool
+                // writes the reason into the console instead of failing a job that could never upload it.
                 phase = "artifact upload";
-                try
-                {
-                    await server.PutArtifactAsync(job.JobId, "kernel.elf", elf, ct);
-                }
-                catch (LabServerException e) when (e.Status is (int)System.Net.HttpStatusCode.RequestEntityTooLarge or (int)System.Net.HttpStatusCode.BadRequest)
-                {
-                    // The commit's ELF is over the server's limit, or gives no symbols (not x86 ELF, stripped): symbols
-                    // are lost, the boots are not; failing as infra-error would only make the server retry a job that
-                    // can never upload it. The console line is how the run says so.
-                    log.LogWarning("Job {Job}: kernel.elf not stored: {Error}", job.JobId, e.Message);
-                    console.Add(new ConsoleLine(-1, time.GetUtcNow(), $"lab: kernel.elf not stored, findings and profiles stay unsymbolized: {e.Message}"));
-                }
+                spool.Artifact("kernel.elf", elf);
             }
 
             // (5b) The programs' symbol files (bootstrap.elf, ...), named after their files: they name user frames.
             foreach (var symbols in artifacts.Symbols)
             {
-                var name = Path.GetFileName(symbols).ToLowerInvariant();
-                try
-                {
-                    await server.PutArtifactAsync(job.JobId, name, symbols, ct);
-                }
-                catch (LabServerException e) when (e.Status is (int)System.Net.HttpStatusCode.RequestEntityTooLarge or (int)System.Net.HttpStatusCode.BadRequest)
-                {
-                    log.LogWarning("Job {Job}: {Name} not stored: {Error}", job.JobId, name, e.Message);
-                    console.Add(new ConsoleLine(-1, time.GetUtcNow(), $"lab: {name} not stored, its profile frames stay unnamed: {e.Message}"));
-                }
+                spool.Artifact(Path.GetFileName(symbols).ToLowerInvariant(), symbols);
             }
 
             // (6) Boots, one after the other on the same machine. Each boot powers the machine on, reads and
-            //     uploads its console, and powers it off on every path out (the machine never outlives its
-            //     boot). The console is flushed before the boot report, whose line indexes point into it;
+            //     spools its console, and powers it off on every path out (the machine never outlives its
+            //     boot). The report is spooled after the boot's console lines, whose indexes it points into;
             //     posting a report is idempotent by index, so a resent one replaces itself.
             var media = new BootMedia(artifacts.Image, artifacts.Modules, pipeline.Boot.Cmdline, pipeline.Boot.Method);
             var reports = new List<BootReport>();
@@ -105,8 +94,10 @@ public sealed class JobRunner(
             {
                 phase = $"boot {i}";
                 var report = await boots.RunAsync(i, pipeline, variant.Machine, media, machine, console, ct);
-                await console.FlushAsync(ct);
-                await server.PostBootAsync(job.JobId, report, ct);
+                // Every boot tells the server what machine it ran on (drift: Machines/Health/README.md).
+                if (report.Outcome.Kind() != OutcomeKind.Infrastructure)
+                    report = report with { Fingerprint = Machines.Health.HealthChecker.Fingerprint(machine, report) };
+                spool.Boot(report);
                 reports.Add(report);
             }
 
@@ -153,21 +144,29 @@ public sealed class JobRunner(
             await health.ReportAsync(machine.Info.Name, new MachineHealthReport(MachineHealth.Unknown, $"infrastructure failure in job {job.JobId}: {completion.Detail}", RequestCheck: health.Enabled), report.Token);
         }
 
-        // (7) Complete. Runs whatever happened above, with its own deadline (a short grace when the agent
-        //     is stopping): first every console line, so even a hung or garbled boot's log is kept, then
-        //     the completion, which the server takes once. If this fails, the lease expiry ends the job.
-        using (var final = new CancellationTokenSource(stopping.IsCancellationRequested ? options.Value.ShutdownGrace : FinalReportTimeout, time))
+        // (7) Complete. Runs whatever happened above: the completion goes last into the spool, after every
+        //     console line (so even a hung or garbled boot's log is kept), and the job waits, heartbeating
+        //     and holding its machine, until the server has it all: through a server outage too, up to
+        //     SpoolHold (a short grace when the agent is stopping). Past that the spool drains in the
+        //     background, or after the agent's next start; the server takes late results from the job's holder.
+        spool.Complete(completion);
+        using (var final = new CancellationTokenSource(stopping.IsCancellationRequested ? options.Value.ShutdownGrace : options.Value.SpoolHold, time))
         {
             try
             {
-                await console.FlushAsync(final.Token);
-                await server.CompleteAsync(job.JobId, completion, final.Token);
+                await spool.DrainAsync(final.Token);
             }
-            catch (Exception e)
+            catch (OperationCanceledException)
             {
-                log.LogError("Job {Job}: could not report the end ({Outcome}); the server's lease expiry will: {Error}", job.JobId, completion.Outcome.ToName(), e.Message);
+                log.LogWarning("Job {Job}: the server does not have all its results yet ({Outcome}); they stay spooled in {Dir}", job.JobId, completion.Outcome.ToName(), spool.Directory);
             }
         }
+        if (spool.Drained)
+            await spool.DisposeAsync();
+        else if (stopping.IsCancellationRequested)
+            await spool.DisposeAsync(); // kept on disk for the next start
+        else
+            _spools.Adopt(spool);
 
         // (8) Cleanup. Only the work directory; the repository mirror stays for the next job.
         if (!options.Value.KeepWorkDirs)

@@ -96,7 +96,8 @@ public sealed record BootReport(
     IReadOnlyList<TestReport> Tests,
     IReadOnlyList<FindingReport> Findings,
     int CorruptMarkers,
-    string? Profile = null);
+    string? Profile = null,
+    IReadOnlyDictionary<string, string>? Fingerprint = null);
 
 /// <summary>POST /api/agent/jobs/{id}/complete: the job's end (idempotent).</summary>
 public sealed record JobCompletion(Outcome Outcome, string? Detail);

@@ -108,12 +108,16 @@ public static partial class AgentsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ReportBoot(
-        Guid id, int index, BootReport report, ClaimsPrincipal user, AgentJobs jobs, CancellationToken ct)
+        Guid id, int index, BootReport report, ClaimsPrincipal user, AgentJobs jobs, Machines.MachineHealthService health, CancellationToken ct)
     {
         if (index is < 0 or > 1000) return Problem(400, "Invalid boot", "index must be between 0 and 1000");
         if (report.Index != index) return Problem(400, "Invalid boot", $"the report's index {report.Index} is not the route's {index}");
         if (report.Outcome == Outcome.Pending) return Problem(400, "Invalid boot", "a boot report needs an outcome other than pending");
+        if (report.Fingerprint is { } fp && (fp.Count > 20 || fp.Any(kv => kv.Key.Length > 40 || kv.Value.Length > 200)))
+            return Problem(400, "Invalid boot", "fingerprint: at most 20 keys of 40 and values of 200 characters");
         var status = await jobs.ReportBootAsync(AgentTokenHandler.AgentId(user), id, report, ct);
+        if (status == JobCallStatus.Ok && report.Fingerprint is { Count: > 0 } fingerprint)
+            await health.BootFingerprintAsync(id, AgentText.Storable(fingerprint), report.StartedAt, ct);
         return status == JobCallStatus.Ok ? TypedResults.NoContent() : JobProblem(status, id);
     }
 

@@ -34,7 +34,7 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, Artifa
         var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return (JobCallStatus.NotFound, null, null);
         if (job.AgentId != agentId) return (JobCallStatus.NotYours, null, null);
-        if (job.State != JobStates.Running) return (JobCallStatus.Ended, null, null);
+        if (job.State != JobStates.Running && job.Outcome != Outcome.AgentLost) return (JobCallStatus.Ended, null, null);
 
         var now = clock.GetUtcNow();
         await db.Database.ExecuteSqlAsync($"""
@@ -51,10 +51,11 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, Artifa
 
     private async Task<JobCallStatus> CheckAsync(Guid agentId, Guid jobId, CancellationToken ct)
     {
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.AgentId, j.State }).FirstOrDefaultAsync(ct);
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.AgentId, j.State, j.Outcome }).FirstOrDefaultAsync(ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
-        return job.State == JobStates.Running ? JobCallStatus.Ok : JobCallStatus.Ended;
+        // After agent-lost the holder may still deliver what it spooled through an outage (Jobs/LateResults).
+        return job.State == JobStates.Running || job.Outcome == Outcome.AgentLost ? JobCallStatus.Ok : JobCallStatus.Ended;
     }
 
     /// <summary>The artifact without its content; null when the job has none of that name.</summary>

@@ -13,7 +13,7 @@ namespace Redox.Lab.Server.Dashboard;
 /// One run as the API reads it (<see cref="RunQueries.GetRunAsync"/>), plus what the page adds: the
 /// pipeline's expected stages, and for each boot that did not pass the console around the line that failed it.
 /// </summary>
-public sealed class RunQuery(LabDbContext db, RunQueries runs) : IRunQuery
+public sealed class RunQuery(LabDbContext db, RunQueries runs, ConsoleStorage.ConsoleArchive archive) : IRunQuery
 {
     /// <summary>Lines shown before and after the failing line.</summary>
     public const int Context = 15;
@@ -73,6 +73,7 @@ public sealed class RunQuery(LabDbContext db, RunQueries runs) : IRunQuery
     /// </summary>
     private async Task<ConsoleExcerpt?> ExcerptAsync(Guid jobId, BootView boot, ConsoleMarks marks, CancellationToken ct)
     {
+        if (await archive.HasChunksAsync(jobId, ct)) return await ArchivedExcerptAsync(jobId, boot, marks, ct);
         var candidates = await db.ConsoleLines.AsNoTracking()
             .Where(l => l.JobId == jobId && l.Boot == boot.Index
                 && (l.Text.Contains("@@LAB finding") || l.Text.Contains("@@LAB end ") || l.Text.Contains("result=fail")
@@ -102,5 +103,26 @@ public sealed class RunQuery(LabDbContext db, RunQueries runs) : IRunQuery
             .Select(l => new NumberedLine(l.LineNo, l.Boot, l.HostTime, l.Text))
             .ToListAsync(ct);
         return new ConsoleExcerpt(line, why, lines);
+    }
+
+    /// <summary><see cref="ExcerptAsync"/> for a console packed into compressed chunks: the same choice, in one pass over the boot's lines.</summary>
+    private async Task<ConsoleExcerpt?> ArchivedExcerptAsync(Guid jobId, BootView boot, ConsoleMarks marks, CancellationToken ct)
+    {
+        var candidates = new List<NumberedLine>();
+        var tail = new Queue<NumberedLine>();
+        await foreach (var l in archive.AllAsync(jobId, boot.Index, ct))
+        {
+            if (candidates.Count < Candidates && ConsoleQuery.IsMarkCandidate(l.Text)) candidates.Add(l);
+            tail.Enqueue(l);
+            if (tail.Count > Candidates) tail.Dequeue();
+        }
+        if (tail.Count == 0) return null;
+
+        var all = candidates.Concat(tail).DistinctBy(l => l.LineNo).OrderBy(l => l.LineNo).ToList();
+        var (line, why) = all.FirstOrDefault(l => marks.Classify(l.Text) == LineKind.Fail) is { } fail ? (fail.LineNo, "failure")
+            : boot.Findings.Count > 0 ? (boot.Findings[0].Line, "finding")
+            : all.FirstOrDefault(l => marks.Classify(l.Text) == LineKind.Finding) is { } finding ? (finding.LineNo, "finding")
+            : (tail.Last().LineNo, "last line");
+        return new ConsoleExcerpt(line, why, await archive.RangeAsync(jobId, line - Context, 2 * Context + 1, ct));
     }
 }

@@ -152,6 +152,8 @@ public sealed class MachineRow
     public bool Drifted { get; set; }
     /// <summary>The last fingerprint reported (cpu, microcode, firmware, memory, tsc_mhz) as a JSON object (jsonb).</summary>
     public string? Fingerprint { get; set; }
+    /// <summary>When the machine last drifted: boots before it are not compared with boots after it (Machines/HEALTH.md).</summary>
+    public DateTimeOffset? ComparableSince { get; set; }
 }
 
 public sealed class BootRow

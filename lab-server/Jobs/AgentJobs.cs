@@ -28,7 +28,8 @@ public enum JobCallStatus
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
 public sealed class AgentJobs(
-    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptionsSnapshot<LabOptions> options)
+    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptionsSnapshot<LabOptions> options,
+    LateResults late)
 {
     /// <summary>
     /// Renews the lease; null for an unknown job. Continue is false when the agent must stop (ended, or not its job);
@@ -57,7 +58,8 @@ public sealed class AgentJobs(
         // The row lock serialises appends to one job, so the counts read here stay true until commit.
         long stored, bytes, dropped;
         string state;
-        await using (var read = new NpgsqlCommand("SELECT agent_id, console_count, state, console_bytes, console_dropped FROM jobs WHERE id = $1 FOR UPDATE", connection, tx))
+        bool lost;
+        await using (var read = new NpgsqlCommand("SELECT agent_id, console_count, state, console_bytes, console_dropped, outcome FROM jobs WHERE id = $1 FOR UPDATE", connection, tx))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
             await using var reader = await read.ExecuteReaderAsync(ct);
@@ -67,13 +69,15 @@ public sealed class AgentJobs(
             state = reader.GetString(2);
             bytes = reader.GetInt64(3);
             dropped = reader.GetInt64(4);
+            lost = reader.GetString(5) == Outcome.AgentLost.ToName();
         }
 
         var plan = ConsolePlan.For(stored, chunk.Offset, chunk.Lines.Count);
         if (plan.Gap) return (JobCallStatus.Gap, stored);
         if (plan.Take(chunk.Lines.Count) == 0) return (JobCallStatus.Ok, stored);
-        // A retried chunk that is all stored is fine (above); new lines after the end are not.
-        if (state != JobStates.Running) return (JobCallStatus.Ended, stored);
+        // A retried chunk that is all stored is fine (above); new lines after the end are not, except for a job that
+        // ended agent-lost: its holder's spooled lines arrive after an outage (LateResults).
+        if (state != JobStates.Running && !lost) return (JobCallStatus.Ended, stored);
 
         // Line length and per-job caps (ConsoleLimits): validation there, storage here.
         var limited = ConsoleLimits.Apply(chunk.Lines.Skip(plan.Skip), chunk.Offset + plan.Skip, stored - dropped, bytes, dropped, options.Value.Limits);
@@ -113,7 +117,7 @@ public sealed class AgentJobs(
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
         // Boots only while the job runs, and only the boots it was given: no boots after the end, none past the count.
-        if (job.State != JobStates.Running) return JobCallStatus.Ended;
+        if (job.State != JobStates.Running && job.Outcome != Outcome.AgentLost) return JobCallStatus.Ended;
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == job.RunId)
             .Select(r => new { r.BootCount, r.PipelineYaml, r.PipelinePath }).SingleAsync(ct);
         if (JobOutcomes.ExpectedBoots(run.BootCount, run.PipelineYaml, run.PipelinePath) is { } expected && report.Index >= expected)
@@ -152,26 +156,34 @@ public sealed class AgentJobs(
         return JobCallStatus.Ok;
     }
 
-    /// <summary>Ends the job and, when it was the run's last, the run. A job already ended (completed, agent-lost) stays as it is.</summary>
+    /// <summary>
+    /// Ends the job and, when it was the run's last, the run. A job already ended stays as it is, except that its holder's
+    /// kernel outcome replaces agent-lost (<see cref="LateResults"/>: the agent spooled through an outage).
+    /// </summary>
     public async Task<JobCallStatus> CompleteAsync(Guid agentId, Guid jobId, JobCompletion completion, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
-        if (job.State == JobStates.Ended) return JobCallStatus.Ok;
+        var now = clock.GetUtcNow();
 
-        // The outcome from what the server stored, not from the agent's word (JobOutcomes).
+        // The outcome from what the server stored, not from the agent's word (JobOutcomes); late results too.
         var boots = await db.Boots.AsNoTracking().Where(b => b.JobId == jobId)
             .Select(b => new { b.Index, b.Outcome }).ToDictionaryAsync(b => b.Index, b => b.Outcome, ct);
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == job.RunId)
             .Select(r => new { r.BootCount, r.PipelineYaml, r.PipelinePath }).SingleAsync(ct);
         var (outcome, detail) = JobOutcomes.Derive(completion, job.CancelRequestedAt is not null, boots,
             JobOutcomes.ExpectedBoots(run.BootCount, run.PipelineYaml, run.PipelinePath));
-
         if (job.ConsoleDropped > 0) detail = $"{detail}{(detail is null ? "" : "; ")}console: {job.ConsoleDropped} lines past the lab's limit counted, not stored";
 
-        var now = clock.GetUtcNow();
+        if (job.State == JobStates.Ended)
+        {
+            await late.AcceptAsync(job, new JobCompletion(outcome, detail), now, ct);
+            await tx.CommitAsync(ct);
+            return JobCallStatus.Ok;
+        }
+
         job.State = JobStates.Ended;
         job.Outcome = outcome;
         job.Detail = detail;

@@ -23,6 +23,12 @@ internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<Recu
                 recurring.AddOrUpdate<Verdicts.CalibrateMachinesJob>(
                     Verdicts.CalibrateMachinesJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     Verdicts.CalibrateMachinesJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<ConsoleStorage.CompactConsoleJob>(
+                    ConsoleStorage.CompactConsoleJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    ConsoleStorage.CompactConsoleJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<ConsoleStorage.PruneRetentionJob>(
+                    ConsoleStorage.PruneRetentionJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    ConsoleStorage.PruneRetentionJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
                 recurring.AddOrUpdate<ExpireQueuedJobsJob>(
                     ExpireQueuedJobsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     ExpireQueuedJobsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });

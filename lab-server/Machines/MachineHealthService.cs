@@ -34,9 +34,10 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
         if (report.Fingerprint is { Count: > 0 } fingerprint)
         {
             var json = JsonSerializer.Serialize(new SortedDictionary<string, string>(fingerprint.ToDictionary(), StringComparer.Ordinal));
-            if (machine.Fingerprint is { } old && old != json)
+            if (machine.Fingerprint is { } old && FingerprintChange(old, fingerprint) is not null)
             {
                 machine.Drifted = true;
+                machine.ComparableSince = now;
                 reason += $"; fingerprint changed from {old} to {json}: results across the change are not comparable";
             }
             machine.Fingerprint = json;
@@ -49,7 +50,8 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
             if (IsDrift(history, metric) is { } why)
             {
                 machine.Drifted = true;
-                reason += $"; reference metric drifted: {why}";
+                machine.ComparableSince = now;
+                reason += $"; reference metric drifted: {why}; results across the change are not comparable";
             }
         }
 
@@ -75,6 +77,29 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
         return true;
     }
 
+    /// <summary>
+    /// A job's boot says what machine it ran on: a fingerprint other than the stored one flags the machine as drifted
+    /// and makes boots from before <paramref name="bootStarted"/> not comparable with later ones (the health stays as it is).
+    /// </summary>
+    public async Task BootFingerprintAsync(Guid jobId, IReadOnlyDictionary<string, string> fingerprint, DateTimeOffset bootStarted, CancellationToken ct)
+    {
+        var machine = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Machine).SingleOrDefaultAsync(ct);
+        if (machine is null) return;
+        var json = JsonSerializer.Serialize(new SortedDictionary<string, string>(fingerprint.ToDictionary(), StringComparer.Ordinal));
+        if (machine.Fingerprint == json) return;
+        if (machine.Fingerprint is { } old && FingerprintChange(old, fingerprint) is { } change)
+        {
+            machine.Drifted = true;
+            machine.ComparableSince = bootStarted;
+            var reason = $"fingerprint changed ({change}) in job {jobId}: results across the change are not comparable";
+            machine.HealthReason = reason;
+            db.MachineHealthEvents.Add(new MachineHealthEventRow { MachineId = machine.Id, At = clock.GetUtcNow(), Health = machine.Health, Reason = reason, Source = "boot" });
+            log.LogWarning("Machine {Machine}: {Reason}", machine.Name, reason);
+        }
+        machine.Fingerprint = json;
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>An admin sets maintenance, retired, good or unknown, or asks for a health check.</summary>
     public async Task<bool> ChangeAsync(Guid machineId, string health, string reason, bool requestCheck, CancellationToken ct)
     {
@@ -91,6 +116,39 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
         db.MachineHealthEvents.Add(new MachineHealthEventRow { MachineId = machine.Id, At = now, Health = health, Reason = reason, Source = "admin" });
         await db.SaveChangesAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// The TSC frequency the kernel measured moves by its calibration's error from boot to boot (under TCG by a
+    /// few MHz); a real change (another CPU, a BIOS setting) moves it by far more than this fraction.
+    /// </summary>
+    public const double TscTolerance = 0.02;
+
+    /// <summary>What changed between the stored fingerprint (JSON) and a new one, or null when nothing did beyond the TSC's calibration noise.</summary>
+    public static string? FingerprintChange(string oldJson, IReadOnlyDictionary<string, string> current)
+    {
+        Dictionary<string, string> old;
+        try
+        {
+            old = JsonSerializer.Deserialize<Dictionary<string, string>>(oldJson) ?? [];
+        }
+        catch (JsonException)
+        {
+            old = [];
+        }
+
+        var changes = new List<string>();
+        foreach (var key in old.Keys.Union(current.Keys).Order(StringComparer.Ordinal))
+        {
+            var a = old.GetValueOrDefault(key);
+            var b = current.GetValueOrDefault(key);
+            if (a == b) continue;
+            if (key == "tsc_mhz" && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out var x) && double.TryParse(b, System.Globalization.CultureInfo.InvariantCulture, out var y)
+                && x > 0 && Math.Abs(y - x) / x <= TscTolerance)
+                continue;
+            changes.Add($"{key}: {a ?? "(none)"} -> {b ?? "(none)"}");
+        }
+        return changes.Count == 0 ? null : string.Join(", ", changes);
     }
 
     /// <summary>Why <paramref name="metric"/> is beyond the noise of <paramref name="history"/>, or null (Pragmastat's robust center and spread).</summary>

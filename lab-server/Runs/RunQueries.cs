@@ -8,7 +8,7 @@ using Redox.Lab.Server.Symbols;
 namespace Redox.Lab.Server.Runs;
 
 /// <summary>The read side of the API (the dashboard's run page builds on <see cref="GetRunAsync"/>).</summary>
-public sealed class RunQueries(LabDbContext db, KernelSymbols symbols)
+public sealed class RunQueries(LabDbContext db, KernelSymbols symbols, ConsoleStorage.ConsoleArchive archive)
 {
     /// <summary>Functions listed per profile, by self and by total samples.</summary>
     public const int TopFunctions = 15;
@@ -63,6 +63,8 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols)
     public async Task<IReadOnlyList<ConsoleLine>?> GetConsoleAsync(Guid jobId, long from, int limit, CancellationToken ct)
     {
         if (!await db.Jobs.AnyAsync(j => j.Id == jobId, ct)) return null;
+        if (await archive.HasChunksAsync(jobId, ct))
+            return (await archive.RangeAsync(jobId, from, limit, ct)).Select(l => new ConsoleLine(l.Boot, l.HostTime, l.Text)).ToList();
         return await db.ConsoleLines.AsNoTracking()
             .Where(l => l.JobId == jobId && l.LineNo >= from)
             .OrderBy(l => l.LineNo)

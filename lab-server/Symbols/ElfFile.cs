@@ -157,6 +157,14 @@ public sealed class ElfFile
         return [];
     }
 
+    /// <summary>The file contents of the first section named <paramref name="name"/>; empty when there is none (or it has no bits, or lies past the file's end).</summary>
+    public ReadOnlySpan<byte> SectionContents(string name)
+    {
+        var s = Sections.FirstOrDefault(x => x.Name == name);
+        if (s is null || s.Type == ElfSection.NoBits || s.Offset > (ulong)_data.Length || s.Size > (ulong)_data.Length - s.Offset) return [];
+        return _data.AsSpan((int)s.Offset, (int)s.Size);
+    }
+
     private static List<ElfSymbol> ReadSymbols(byte[] data, List<ElfSection> sections, Layout layout)
     {
         var symbolSize = layout.SymbolSize;

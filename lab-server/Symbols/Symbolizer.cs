@@ -27,11 +27,21 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly ulong[] _ends;
     private readonly string[] _names;
     private readonly string[] _display;
+    private readonly DwarfLines? _lines;
 
     public Symbolizer(ElfFile elf)
     {
         ArgumentNullException.ThrowIfNull(elf);
         _elf = elf;
+        try
+        {
+            _lines = DwarfLines.Read(elf);
+        }
+        catch (ElfFormatException)
+        {
+            // Symbols still serve; file:line is simply not there (as for an ELF built without -g).
+            _lines = null;
+        }
 
         var candidates = elf.Symbols
             .Select((s, i) => (Symbol: s, Order: i))
@@ -61,9 +71,9 @@ public sealed class Symbolizer : ISymbolResolver
             var sectionEnd = section.Address + section.Size;
             _starts[i] = s.Value;
             _names[i] = s.Name;
-            // Findings show Rust names demangled; a comma (generic arguments) would split a comma-separated
+            // Findings show Rust and C++ names demangled (Rust first: its legacy names are valid C++ manglings); a comma (generic arguments) would split a comma-separated
             // backtrace, so it becomes ';'. Profiles keep the ELF's names (Lookup).
-            _display[i] = (RustDemangler.Demangle(s.Name) ?? s.Name).Replace(", ", ";", StringComparison.Ordinal).Replace(',', ';');
+            _display[i] = (RustDemangler.Demangle(s.Name) ?? CxxDemangler.Demangle(s.Name) ?? s.Name).Replace(", ", ";", StringComparison.Ordinal).Replace(',', ';');
             if (s.Size > 0) _ends[i] = s.Value + s.Size;
             else
             {
@@ -72,6 +82,12 @@ public sealed class Symbolizer : ISymbolResolver
             }
         }
     }
+
+    /// <summary>Whether the ELF has a line table (built with <c>-g</c>): <see cref="Source"/> can answer.</summary>
+    public bool HasLines => _lines is { Count: > 0 };
+
+    /// <summary><c>file:line</c> of the instruction at <paramref name="address"/> from DWARF's <c>.debug_line</c>; null without line information there.</summary>
+    public SourceLine? Source(ulong address) => _lines?.Lookup(address);
 
     /// <summary>How many code symbols the ELF has.</summary>
     public int Count => _starts.Length;
@@ -86,7 +102,7 @@ public sealed class Symbolizer : ISymbolResolver
     }
 
     /// <summary>
-    /// <c>symbol+0xoff</c> for people (Rust names demangled, see <see cref="RustDemangler"/>), or null when the
+    /// <c>symbol+0xoff</c> for people (Rust and C++ names demangled, see <see cref="RustDemangler"/> and <see cref="CxxDemangler"/>), or null when the
     /// address lies outside every code symbol.
     /// </summary>
     public string? Format(ulong address)

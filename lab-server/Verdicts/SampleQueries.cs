@@ -21,14 +21,19 @@ public sealed class SampleQueries(LabDbContext db)
                         && j.State == JobStates.Ended)
             .Select(j => j.Id)
             .ToListAsync(ct);
-        return await OfJobsAsync(jobIds, ct);
+        // Drift (Machines/HEALTH.md): boots from before the machine's last fingerprint change or reference drift
+        // are not comparable with boots after it; without them the baseline is booted again on the machine as it is now.
+        var since = await db.Machines.AsNoTracking().Where(m => m.Id == machineId).Select(m => m.ComparableSince).SingleOrDefaultAsync(ct);
+        return await OfJobsAsync(jobIds, since, ct);
     }
 
     /// <summary>The boots of these jobs that the kernel, not the lab, ended (an infrastructure failure measured nothing).</summary>
-    public async Task<IReadOnlyList<BootSample>> OfJobsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken ct)
+    public Task<IReadOnlyList<BootSample>> OfJobsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken ct) => OfJobsAsync(jobIds, null, ct);
+
+    private async Task<IReadOnlyList<BootSample>> OfJobsAsync(IReadOnlyCollection<Guid> jobIds, DateTimeOffset? since, CancellationToken ct)
     {
         var boots = await db.Boots.AsNoTracking()
-            .Where(b => jobIds.Contains(b.JobId))
+            .Where(b => jobIds.Contains(b.JobId) && (since == null || b.StartedAt >= since))
             .Include(b => b.Metrics).Include(b => b.Stages).Include(b => b.Tests).Include(b => b.Findings)
             .AsSplitQuery()
             .OrderBy(b => b.StartedAt)

@@ -513,6 +513,10 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<DateTimeOffset?>("ComparableSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("comparable_since");
+
                     b.Property<int>("Cpus")
                         .HasColumnType("integer")
                         .HasColumnName("cpus");
@@ -1259,6 +1263,22 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasDatabaseName("ix_users_name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Jobs.LeaseSweepRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("SweptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("swept_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_lease_sweeps");
+
+                    b.ToTable("lease_sweeps", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>

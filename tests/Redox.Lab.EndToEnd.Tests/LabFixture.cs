@@ -80,13 +80,7 @@ public sealed class LabFixture : IAsyncLifetime
         }
 
         ServerUrl = $"http://127.0.0.1:{FreePort()}";
-        Server = ChildProcess.StartDll("server", Dll("lab-server", "Redox.Lab.Server"), ["--urls", ServerUrl], new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Lab"] = ConnectionString,
-            ["Lab__EnrolmentSecretFile"] = SecretFile,
-            ["Lab__DataDir"] = Path.Combine(_work, "server"),
-            ["Lab__LeaseSeconds"] = "6",
-        });
+        StartServerProcess();
         Http = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(AdminTokenFile).Trim());
         AnonymousHttp = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(60) };
@@ -96,6 +90,41 @@ public sealed class LabFixture : IAsyncLifetime
         CreateTestRepo();
         await RegisterRepositoryAsync(new Redox.Lab.Contracts.Api.RepositoryView(TestRepoName, TestRepo, "main", ["pipelines/*.yaml"], true, ["*"]));
     }
+
+    /// <summary>The lease the server gives a job, shortened from the default 30 s so lease expiries happen in test time.</summary>
+    public const int LeaseSeconds = 6;
+
+    /// <summary>A lease sweep this long after the previous one means the lab was down (Lab:SweepGapSeconds, default 60).</summary>
+    public const int SweepGapSeconds = 30;
+
+    private void StartServerProcess() =>
+        Server = ChildProcess.StartDll("server", Dll("lab-server", "Redox.Lab.Server"), ["--urls", ServerUrl], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Lab"] = ConnectionString,
+            ["Lab__EnrolmentSecretFile"] = SecretFile,
+            ["Lab__DataDir"] = Path.Combine(_work, "server"),
+            ["Lab__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Lab__SweepGapSeconds"] = SweepGapSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>Kills the server process (no graceful stop: an outage, not a deployment).</summary>
+    public void KillServer()
+    {
+        Server.Kill();
+        // Keep the dead process's output for diagnostics.
+        DeadServerOutput += Server.Output;
+    }
+
+    /// <summary>Starts the server again on the same URL and database; returns once it answers /healthz.</summary>
+    public async Task RestartServerAsync()
+    {
+        Server.Dispose();
+        StartServerProcess();
+        await WaitHealthyAsync();
+    }
+
+    /// <summary>The output of server processes killed by <see cref="KillServer"/>.</summary>
+    public string DeadServerOutput { get; private set; } = "";
 
     /// <summary>Registers a repository as the admin.</summary>
     public async Task RegisterRepositoryAsync(Redox.Lab.Contracts.Api.RepositoryView repository)
@@ -198,17 +227,21 @@ public sealed class LabFixture : IAsyncLifetime
 
     private async Task WaitHealthyAsync()
     {
-        var until = DateTime.UtcNow.AddSeconds(60);
+        // Generous: a server restarted on a loaded machine can take a minute to answer. Each probe has its own
+        // short timeout (a pooled connection to a killed server hangs until it does), on a fresh connection.
+        var until = DateTime.UtcNow.AddMinutes(3);
+        using var probe = new HttpClient { BaseAddress = new Uri(ServerUrl), Timeout = TimeSpan.FromSeconds(10) };
         while (DateTime.UtcNow < until && !Server.HasExited)
         {
             try
             {
-                if ((await Http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                using var response = await probe.GetAsync("/healthz");
+                if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
 
@@ -219,6 +252,9 @@ public sealed class LabFixture : IAsyncLifetime
     }
 
     private string Git(params string[] args) => Run("git", [.. new[] { "-C", TestRepo }, .. args]);
+
+    /// <summary>The lab-agent's program, for tests that start agents of their own.</summary>
+    public static string AgentDll => Dll("lab-agent", "Redox.Lab.Agent");
 
     private static string Dll(string folder, string assembly) =>
         Path.Combine(RepoRoot, folder, "bin", Configuration, "net10.0", assembly + ".dll");

@@ -6,6 +6,10 @@
 #include "arch/x86_64/x86.h"
 
 #define DEBUG_EXIT_PORT 0xf4
+/* QEMU's pvpanic ISA device (docs/specs/pvpanic.txt): reading gives the events it supports, writing
+ * bit 0 (PANICKED) makes QEMU report GUEST_PANICKED over QMP and take its panic action. */
+#define PVPANIC_PORT 0x505
+#define PVPANIC_PANICKED 0x01
 
 extern char boot_stack_bottom[], boot_stack_top[];
 
@@ -13,6 +17,28 @@ void arch_halt_forever(void)
 {
     for (;;)
         __asm__ volatile("cli; hlt");
+}
+
+/* Only under a hypervisor (CPUID.1:ECX bit 31): on a real PC port 0x505 may be a chipset's GPIO
+ * block, and nothing may be written there. No device: the read floats to 0xff. */
+static int pvpanic_present(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (!(c & (1u << 31)))
+        return 0;
+    uint8_t events = inb(PVPANIC_PORT);
+    return events != 0xff && (events & PVPANIC_PANICKED);
+}
+
+void arch_exit_panic(uint32_t code)
+{
+    /* The machine stops through its panic device: no debug exit, which would race QEMU's report. */
+    if (pvpanic_present()) {
+        outb(PVPANIC_PORT, PVPANIC_PANICKED);
+        arch_halt_forever();
+    }
+    arch_exit(code);
 }
 
 void arch_exit(uint32_t code)

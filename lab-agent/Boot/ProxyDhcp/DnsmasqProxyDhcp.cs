@@ -17,7 +17,8 @@ public sealed class DnsmasqProxyDhcp(ProxyDhcpOptions options, string stateDir, 
     public string ConfigPath => Path.Combine(stateDir, "dnsmasq-proxydhcp.conf");
 
     /// <summary>The configuration file (Boot/README.md explains each line).</summary>
-    public static string Config(string iface, string subnet, string server, string httpEntryUrl, string pidFile) => new StringBuilder()
+    /// <param name="grubMacs">UEFI PCs with boot method <c>grub-efi</c>: their firmware gets GRUB's network image, not iPXE.</param>
+    public static string Config(string iface, string subnet, string server, string httpEntryUrl, string pidFile, IEnumerable<string>? grubMacs = null) => new StringBuilder()
         .Append("# Written by lab-agent at start; do not edit (Boot/README.md).\n")
         .Append("port=0\n")                                  // no DNS
         .Append(CultureInfoInvariant($"interface={iface}\n"))
@@ -27,6 +28,9 @@ public sealed class DnsmasqProxyDhcp(ProxyDhcpOptions options, string stateDir, 
         .Append(CultureInfoInvariant($"dhcp-range={subnet},proxy\n"))
         // iPXE announces itself with DHCP option 77 "iPXE": it gets the HTTP entry script, not iPXE again.
         .Append("dhcp-userclass=set:ipxe,iPXE\n")
+        .Append(string.Concat((grubMacs ?? []).Select(mac => CultureInfoInvariant($"dhcp-host={mac},set:grub\n"))))
+        // Listed first: dnsmasq offers the first pxe-service whose tags match, and a grub-efi PC matches both.
+        .Append(CultureInfoInvariant($"pxe-service=tag:grub,X86-64_EFI,\"Redox Lab: GRUB\",{BootFirmware.GrubImage},{server}\n"))
         .Append(CultureInfoInvariant($"pxe-service=tag:!ipxe,x86PC,\"Redox Lab: iPXE\",undionly.kpxe,{server}\n"))
         .Append(CultureInfoInvariant($"pxe-service=tag:!ipxe,X86-64_EFI,\"Redox Lab: iPXE\",ipxe.efi,{server}\n"))
         .Append(CultureInfoInvariant($"pxe-service=tag:ipxe,x86PC,\"Redox Lab\",{httpEntryUrl}\n"))
@@ -34,11 +38,11 @@ public sealed class DnsmasqProxyDhcp(ProxyDhcpOptions options, string stateDir, 
         .Append("pxe-prompt=\"Redox Lab\",0\n")
         .ToString();
 
-    public async Task StartAsync(string httpEntryUrl, CancellationToken cancellationToken)
+    public async Task StartAsync(string httpEntryUrl, IEnumerable<string> grubMacs, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(stateDir);
         var pidFile = Path.Combine(stateDir, "dnsmasq-proxydhcp.pid");
-        await File.WriteAllTextAsync(ConfigPath, Config(options.Interface!, options.Subnet!, options.ServerAddress!, httpEntryUrl, pidFile), cancellationToken);
+        await File.WriteAllTextAsync(ConfigPath, Config(options.Interface!, options.Subnet!, options.ServerAddress!, httpEntryUrl, pidFile, grubMacs), cancellationToken);
         var start = new ProcessStartInfo(options.Dnsmasq)
         {
             UseShellExecute = false,

@@ -17,5 +17,8 @@ public sealed class HealthCheckOptions
     /// <summary>How often the agent looks whether a check is due (and asks the server for on-demand ones).</summary>
     public TimeSpan Poll { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Check every machine when the agent starts (the first of the periodic checks); false: the first comes after <see cref="Interval"/>.</summary>
+    public bool AtStart { get; set; } = true;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Pipeline);
 }

@@ -43,6 +43,12 @@ public sealed class HealthChecker(
             pc.BreakerChanged += open => _ = OnBreakerAsync(pc.Info.Name, open, stoppingToken);
         if (!Enabled)
             return;
+        if (!options.Value.AtStart)
+        {
+            foreach (var info in machines.Infos)
+                _lastCheck[info.Name] = time.GetUtcNow();
+        }
+
         using var timer = new PeriodicTimer(options.Value.Poll, time);
         do
         {

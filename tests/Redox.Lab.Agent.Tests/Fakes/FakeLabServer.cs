@@ -30,6 +30,12 @@ public sealed class FakeLabServer : HttpMessageHandler
     public Dictionary<(Guid Job, string Name), string> Artifacts { get; } = [];
     public List<string> Requests { get; } = [];
     public int Conflicts { get; private set; }
+
+    /// <summary>While true every request fails as a refused connection would (the server is stopped).</summary>
+    public bool Down { get; set; }
+
+    /// <summary>How many console lines the job had on the server when each boot report arrived.</summary>
+    public Dictionary<(Guid, int), int> ConsoleAtBoot { get; } = [];
     public int Heartbeats { get; private set; }
 
     public int Enrolments => Volatile.Read(ref _enrolments);
@@ -83,6 +89,8 @@ public sealed class FakeLabServer : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (Down)
+            throw new HttpRequestException("Connection refused (the fake server is down)", null, null);
         var path = request.RequestUri!.AbsolutePath;
         var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var response = Respond(request, path, body);
@@ -169,7 +177,9 @@ public sealed class FakeLabServer : HttpMessageHandler
                 Artifacts[(Guid.Parse(id), name)] = body ?? "";
                 return new HttpResponseMessage(HttpStatusCode.NoContent);
             case ["api", "agent", "jobs", var id, "boots", var index]:
-                Boots[(Guid.Parse(id), int.Parse(index, System.Globalization.CultureInfo.InvariantCulture))] = Read<BootReport>(body);
+                var key = (Guid.Parse(id), int.Parse(index, System.Globalization.CultureInfo.InvariantCulture));
+                Boots[key] = Read<BootReport>(body);
+                ConsoleAtBoot[key] = Console.TryGetValue(key.Item1, out var atBoot) ? atBoot.Count : 0;
                 return new HttpResponseMessage(HttpStatusCode.NoContent);
             case ["api", "agent", "jobs", var id, "complete"]:
             {

@@ -136,6 +136,7 @@ public sealed class NullModem : IDisposable
 
     public NullModem(string directory)
     {
+        Directory.CreateDirectory(directory);
         PcEnd = Path.Combine(directory, "pc-tty");
         HostEnd = Path.Combine(directory, "host-tty");
         _socat = new PeerProcess("socat", $"pty,link={PcEnd},raw,echo=0", $"pty,link={HostEnd},raw,echo=0");
@@ -155,9 +156,10 @@ public sealed class Ser2Net : IDisposable
 {
     private readonly PeerProcess _process;
 
-    public Ser2Net(string directory, string device, string accepterProtocol)
+    /// <param name="port">A fixed port (a console plugged back in where it was), else a free one.</param>
+    public Ser2Net(string directory, string device, string accepterProtocol, int? port = null)
     {
-        Port = Peers.FreeTcpPort();
+        Port = port ?? Peers.FreeTcpPort();
         var accepter = accepterProtocol == "raw" ? $"tcp,127.0.0.1,{Port}" : $"{accepterProtocol},tcp,127.0.0.1,{Port}";
         ConfigPath = Path.Combine(directory, $"ser2net-{Port}.yaml");
         File.WriteAllText(ConfigPath, $"""

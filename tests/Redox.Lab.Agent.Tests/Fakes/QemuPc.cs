@@ -11,14 +11,15 @@ public sealed class QemuPc
 {
     /// <param name="serial">QEMU's arguments for COM1, e.g. <see cref="SerialCable"/>.</param>
     /// <param name="extra">More arguments (the BMC link of an IPMI PC, firmware).</param>
-    public QemuPc(string directory, string name, string mac, string netdev, string serial, string extra = "")
+    /// <param name="launcher">Runs QEMU, e.g. <c>ip netns exec NS </c> for a PC on a namespace's bridge.</param>
+    public QemuPc(string directory, string name, string mac, string netdev, string serial, string extra = "", string launcher = "")
     {
         Directory.CreateDirectory(directory);
         Name = name;
         Mac = mac;
         PidFile = Path.Combine(directory, $"{name}.pid");
         LogFile = Path.Combine(directory, $"{name}.qemu.log");
-        Command = $"qemu-system-x86_64 -machine pc -m 256 -cpu max -accel tcg -display none -monitor none -parallel none -no-reboot"
+        Command = $"{launcher}qemu-system-x86_64 -machine pc -m 256 -cpu max -accel tcg -display none -monitor none -parallel none -no-reboot"
             + $" -boot order=n -netdev {netdev} -device e1000,netdev=n0,mac={mac} {serial}"
             + $" -device isa-debug-exit,iobase=0xf4,iosize=0x04 {extra}";
         OnScript = Path.Combine(directory, $"{name}-on.sh");
@@ -54,6 +55,15 @@ public sealed class QemuPc
 
     /// <summary>COM1 on the PC end of a <see cref="NullModem"/>.</summary>
     public static string SerialCable(string device) => $"-chardev serial,id=s0,path={device} -serial chardev:s0";
+
+    /// <summary>UEFI firmware (Debian's OVMF) with a copy of its variable store in <paramref name="directory"/>.</summary>
+    public static string Ovmf(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var vars = Path.Combine(directory, "OVMF_VARS_4M.fd");
+        File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars, overwrite: true);
+        return $"-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -drive if=pflash,format=raw,file={vars}";
+    }
 
     public static string MacOf(int i) => $"52:54:00:13:00:{i.ToString("x2", CultureInfo.InvariantCulture)}";
 

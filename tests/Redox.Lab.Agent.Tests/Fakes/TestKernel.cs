@@ -31,6 +31,8 @@ public static class TestKernel
         PowerOff,
         /// <summary>An empty IDT, then <c>int3</c>: a triple fault, which resets the machine.</summary>
         TripleFault,
+        /// <summary>Writes PANICKED (1) to QEMU's pvpanic ISA device at port 0x505, then halts.</summary>
+        PvPanic,
     }
 
     public static string Build(string directory, string text, byte? exitValue, Ending ending = Ending.Halt)
@@ -84,6 +86,8 @@ public static class TestKernel
             sb.AppendLine("    mov $0x604, %dx\n    mov $0x2000, %ax\n    out %ax, %dx");
         else if (ending == Ending.TripleFault)
             sb.AppendLine("    lidt empty_idt\n    int3");
+        else if (ending == Ending.PvPanic)
+            sb.AppendLine("    mov $0x505, %dx\n    mov $1, %al\n    out %al, %dx");
         sb.AppendLine("""
             4:  cli
                 hlt

@@ -109,6 +109,18 @@ public sealed class BootRunnerQemuTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_KernelFiresPvpanicWithoutMarkers_KernelPanicFromQmp()
+    {
+        var image = TestKernel.Build(_dir, Markers.Stage("entry") + "\n", exitValue: null, TestKernel.Ending.PvPanic);
+        var pipeline = PipelineLoader.Load(Pipelines.Yaml(bootTimeout: "10m"));
+
+        var (report, _) = await Boot(pipeline, image);
+
+        Assert.True(report.Outcome == Outcome.KernelPanic, $"{report.Outcome}: {report.Detail}");
+        Assert.Contains("the guest's panic device fired; last stage entry", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_TestKernelPrintsNothingAndHalts_NoOutput()
     {
         var image = TestKernel.Build(_dir, "", exitValue: null);

@@ -246,9 +246,13 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         var lease = await db.Jobs.AsNoTracking()
             .Where(j => j.RunId == runId && j.State == JobStates.Running)
             .MaxAsync(j => j.LeaseExpiresAt);
-        var clock = new FakeTimeProvider(lease!.Value.AddSeconds(1));
+        // The lab was watching: a sweep one lease before (when the lease was renewed) saw nothing to fail.
+        var clock = new FakeTimeProvider(lease!.Value - TimeSpan.FromSeconds(LabFixture.LeaseSeconds));
         FailLostJobsJob Job() => new(db, new JobRetries(db, sp.GetRequiredService<ILogger<JobRetries>>()), new RunRollup(db), clock,
             sp.GetRequiredService<IOptions<LabOptions>>(), sp.GetRequiredService<ILogger<FailLostJobsJob>>());
+        // (It may fail other tests' abandoned jobs; this run's leases are still good then.)
+        await Job().RunAsync(CancellationToken.None);
+        clock.SetUtcNow(lease.Value.AddSeconds(1));
         var failed = await Job().RunAsync(CancellationToken.None);
         // Safe to run twice: the second run finds nothing left to fail, and queues no second retry.
         Assert.Equal(0, await Job().RunAsync(CancellationToken.None));
@@ -281,11 +285,86 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         Assert.Equal(2, (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job.JobId}/console", LabFixture.Json))!.Count);
         var heartbeat = await agent.PostAsync($"/api/agent/jobs/{job.JobId}/heartbeat", null);
         Assert.False((await heartbeat.Content.ReadFromJsonAsync<HeartbeatResponse>(LabFixture.Json))!.Continue);
-        var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
-        Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
-        Assert.Equal(Outcome.AgentLost, (await lab.RunAsync(runId)).Jobs.Single(j => j.Id == job.JobId).Outcome);
         var claimed = await LabFixture.NextJobAsync(agent, 10);
         Assert.Contains(claimed!.JobId, retries.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task Complete_HolderReturnsAfterAgentLost_TakesItsOutcomeAndWithdrawsRetries()
+    {
+        var (agent, job, runId, all) = await ClaimedJobAsync();
+        Assert.True(await ExpireLeasesAsync(runId) >= all.Count);
+        Assert.Equal(all.Count, (await lab.RunAsync(runId)).Jobs.Count(j => j.Attempt == 2));
+
+        // The agent spooled through the outage: console and boot by offset and index, then the completion.
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "booted", "@@LAB end pass"), LabFixture.Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", Boot(0, Outcome.Passed), LabFixture.Json)).StatusCode);
+        foreach (var j in all)
+        {
+            var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{j.JobId}/complete", new JobCompletion(Outcome.Passed, "1 boot passed"), LabFixture.Json);
+            Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        }
+
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.Passed, run.Outcome);
+        Assert.NotNull(run.EndedAt);
+        Assert.All(run.Jobs, j => Assert.Equal((1, Outcome.Passed, "1 boot passed"), (j.Attempt, j.Outcome, j.Detail)));
+        Assert.Single(run.Jobs.Single(j => j.Id == job.JobId).Boots);
+        Assert.Null(await LabFixture.NextJobAsync(agent, 0));
+    }
+
+    [Fact]
+    public async Task Complete_AnotherAgentAfterAgentLost_RefusedAndRetryKept()
+    {
+        var (_, job, runId, all) = await ClaimedJobAsync();
+        var (_, other) = await lab.EnrolAsync("jobs-intruder-" + Guid.NewGuid().ToString("N")[..8], ["x86_64"]);
+        Assert.True(await ExpireLeasesAsync(runId) >= all.Count);
+
+        var late = await other.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+        var boot = await other.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", Boot(0, Outcome.Passed), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, boot.StatusCode);
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.AgentLost, run.Jobs.Single(j => j.Id == job.JobId).Outcome);
+        Assert.Equal(all.Count, run.Jobs.Count(j => j.Attempt == 2));
+    }
+
+    [Fact]
+    public async Task Complete_LateInfraErrorAfterAgentLost_StaysAgentLostRetryKept()
+    {
+        var (agent, job, runId, all) = await ClaimedJobAsync();
+        Assert.True(await ExpireLeasesAsync(runId) >= all.Count);
+
+        var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Cancelled, "the server stopped the job during boot 0"), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        var run = await lab.RunAsync(runId);
+        Assert.Equal(Outcome.AgentLost, run.Jobs.Single(j => j.Id == job.JobId).Outcome);
+        Assert.Equal(Outcome.Pending, run.Outcome);
+        Assert.Equal(all.Count, run.Jobs.Count(j => j.Attempt == 2));
+    }
+
+    [Fact]
+    public async Task FailLostJobs_LabAwayLongerThanGap_RestartsLeasesInsteadOfFailing()
+    {
+        var (_, job, runId, _) = await ClaimedJobAsync();
+        await using var scope = lab.Scope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<LabDbContext>();
+        var options = sp.GetRequiredService<IOptions<LabOptions>>();
+        // A day after the lease ran out, far past every earlier sweep: the whole lab (servers, database) was down.
+        var back = (await db.Jobs.AsNoTracking().Where(j => j.Id == job.JobId).Select(j => j.LeaseExpiresAt).SingleAsync())!.Value.AddDays(1);
+        var clock = new FakeTimeProvider(back);
+        var sweep = new FailLostJobsJob(db, new JobRetries(db, sp.GetRequiredService<ILogger<JobRetries>>()), new RunRollup(db), clock,
+            options, sp.GetRequiredService<ILogger<FailLostJobsJob>>());
+
+        Assert.Equal(0, await sweep.RunAsync(CancellationToken.None));
+
+        var row = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId);
+        Assert.Equal((JobStates.Running, Outcome.Pending), (row.State, row.Outcome));
+        Assert.Equal(back + options.Value.Lease, row.LeaseExpiresAt);
+        Assert.DoesNotContain((await lab.RunAsync(runId)).Jobs, j => j.Attempt == 2);
     }
 
     [Fact]

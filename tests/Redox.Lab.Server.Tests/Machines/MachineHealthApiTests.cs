@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Identity;
 using Redox.Lab.Server.Machines;
+using Redox.Lab.Server.Tests.Jobs;
 using Redox.Lab.Server.Tests.Support;
 
 namespace Redox.Lab.Server.Tests.Machines;
@@ -117,6 +120,51 @@ public sealed class MachineHealthApiTests(LabFixture lab)
         Assert.True(view.Drifted);
         Assert.Contains("fingerprint changed", view.HealthReason, StringComparison.Ordinal);
         Assert.Equal("1.1", view.Fingerprint!["firmware"]);
+    }
+
+    [Fact]
+    public async Task BootReport_FingerprintChangesBetweenJobs_DriftedAndEarlierBootsNotComparable()
+    {
+        var tag = "h" + Guid.NewGuid().ToString("N")[..8];
+        var (_, agent) = await lab.EnrolAsync("health-" + tag, ["x86_64", tag]);
+        var before = new Dictionary<string, string> { ["firmware"] = "AMI 1.0", ["tsc_mhz"] = "2994" };
+        var noise = new Dictionary<string, string> { ["firmware"] = "AMI 1.0", ["tsc_mhz"] = "3001" };
+        var after = new Dictionary<string, string> { ["firmware"] = "AMI 1.1", ["tsc_mhz"] = "3001" };
+        var bootTimes = new List<DateTimeOffset>();
+        foreach (var fingerprint in new[] { before, noise, after })
+        {
+            await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+            var job = (await LabFixture.NextJobAsync(agent, 10))!;
+            // Whole seconds: PostgreSQL keeps microseconds, the comparison below must not depend on it.
+            var at = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).AddMinutes(bootTimes.Count - 10);
+            var boot = AgentJobsApiTests.Boot(0, Outcome.Passed, "entry", "kmain-done") with { Fingerprint = fingerprint, StartedAt = at, EndedAt = at.AddSeconds(2) };
+            bootTimes.Add(boot.StartedAt);
+            Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", boot, LabFixture.Json)).StatusCode);
+            await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+        }
+
+        using var client = lab.Client();
+        var view = (await client.GetFromJsonAsync<List<MachineView>>("/api/machines", LabFixture.Json))!.Single(m => m.Agent == "health-" + tag);
+        Assert.True(view.Drifted);
+        Assert.Equal("AMI 1.1", view.Fingerprint!["firmware"]);
+        var history = (await client.GetFromJsonAsync<List<MachineHealthEventView>>($"/api/machines/{view.Id}/health", LabFixture.Json))!;
+        // The TSC's calibration noise (2994 -> 3001 MHz) is not a change; the firmware is.
+        var change = Assert.Single(history, e => e.Reason.StartsWith("fingerprint changed", StringComparison.Ordinal));
+        Assert.Contains("firmware: AMI 1.0 -> AMI 1.1", change.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("tsc_mhz", change.Reason, StringComparison.Ordinal);
+        await using var scope = lab.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<Server.Data.LabDbContext>();
+        Assert.Equal(bootTimes[2], (await db.Machines.SingleAsync(m => m.Id == view.Id)).ComparableSince);
+    }
+
+    [Theory]
+    [InlineData("{\"firmware\":\"1.0\",\"tsc_mhz\":\"3000\"}", "1.0", "3050", null)]
+    [InlineData("{\"firmware\":\"1.0\",\"tsc_mhz\":\"3000\"}", "1.0", "3500", "tsc_mhz: 3000 -> 3500")]
+    [InlineData("{\"firmware\":\"1.0\"}", "1.1", "3000", "firmware: 1.0 -> 1.1, tsc_mhz: (none) -> 3000")]
+    [InlineData("not json", "1.0", "3000", "firmware: (none) -> 1.0, tsc_mhz: (none) -> 3000")]
+    public void FingerprintChange_BeyondTscNoise_Named(string old, string firmware, string tsc, string? expected)
+    {
+        Assert.Equal(expected, MachineHealthService.FingerprintChange(old, new Dictionary<string, string> { ["firmware"] = firmware, ["tsc_mhz"] = tsc }));
     }
 
     [Theory]

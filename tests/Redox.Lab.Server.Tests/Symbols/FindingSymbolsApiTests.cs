@@ -40,12 +40,16 @@ public sealed class FindingSymbolsApiTests(LabFixture lab)
         var insn = finding.Fields["insn"];
         Assert.Equal(await kernel.ObjdumpMnemonicAsync(kernel.Functions["serial_init"]), insn.Split(' ')[0]);
         Assert.Equal("0xdead000", finding.Fields["addr"]);
+        // The reference kernel is built with -g: file:line from its DWARF line table.
+        // serial_init's first instruction is an inlined outb: DWARF names its header line, as addr2line does.
+        Assert.Matches(@"^\S+\.[ch]:\d+$", finding.Fields["rip.src"]);
+        Assert.StartsWith("main.c:", finding.Fields["bt.src"], StringComparison.Ordinal);
 
         using var client = lab.Client();
         var page = WebUtility.HtmlDecode(await client.GetStringAsync($"/runs/{job.RunId}"));
         Assert.Contains($"0x{kernel.Functions["kmain"] + 0x1a:x}", page, StringComparison.Ordinal);
-        Assert.Contains(" kmain+0x1a\n", page, StringComparison.Ordinal);
-        Assert.Contains(" serial_init+0x0\n", page, StringComparison.Ordinal);
+        Assert.Contains(" kmain+0x1a  main.c:", page, StringComparison.Ordinal);
+        Assert.Contains(" serial_init+0x0", page, StringComparison.Ordinal);
         Assert.Contains("rip.sym=serial_init+0x0", page, StringComparison.Ordinal);
         Assert.Contains("insn=", page, StringComparison.Ordinal);
     }

@@ -88,6 +88,22 @@ public sealed class PcNetbootTests : IAsyncLifetime
         Assert.Equal(["entry", "kmain-done"], report.Stages.Select(s => s.Name));
     }
 
+    [Fact]
+    public async Task Boot_LinuxBzImageWithInitrdOverHttp_Passed()
+    {
+        // Debian's stock kernel (linux-image-amd64) and a busybox-static initramfs whose /init prints the markers.
+        var (vmlinuz, initramfs) = LinuxInitramfs.Build(Path.Combine(_dir, "linux"), string.Join('\n', Markers.PassingBoot));
+        var fetched = new List<string>();
+        _bench!.Deliveries.Fetched += (_, _, what) => { lock (fetched) fetched.Add(what); };
+
+        var (report, log) = await Boot(new BootMedia(vmlinuz, [initramfs], "console=ttyS0 quiet"));
+
+        Assert.True(report.Outcome == Outcome.Passed, Describe(report, log));
+        Assert.Equal(["entry", "kmain-done"], report.Stages.Select(s => s.Name));
+        Assert.Contains("kernel", fetched);
+        Assert.Contains("module0", fetched);
+    }
+
     private async Task<(BootReport Report, List<ConsoleLine> Log)> Boot(BootMedia media)
     {
         var pipeline = PipelineLoader.Load(Pipelines.Yaml(bootTimeout: "400s"));
