@@ -64,7 +64,8 @@ public static class Extensions
 
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        // Problem details never name the server's directories (Infrastructure/ServerPaths).
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ServerPaths.Scrub);
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Users (API tokens, sessions), agents, roles, and the fallback policy that closes every route by default.
@@ -72,6 +73,8 @@ public static class Extensions
         // The key ring that protects session cookies and antiforgery tokens lives in the database, so that with
         // several servers behind a proxy a session opened on one is valid on all (docs/several-servers.md).
         services.AddDataProtection().SetApplicationName("redox-lab").PersistKeysToDbContext<LabDbContext>();
+        // Login, enrolment, token creation and push: ASP.NET Core's rate limiter (Infrastructure/RateLimits).
+        services.AddLabRateLimits(builder.Configuration);
 
         // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout whose
         // cancellation kills the git process (Lab:Git bounds; only background jobs run git, never a request).
@@ -99,6 +102,7 @@ public static class Extensions
         services.AddScoped<ProfileStore>();
         services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
+        services.AddSingleton<ArtifactFiles>();
         services.AddScoped<Machines.MachineHealthService>();
         services.AddDashboard();
         services.AddDashboardQueries();
@@ -131,6 +135,8 @@ public static class Extensions
         services.AddForges();
         services.AddScoped<FailLostJobsJob>();
         services.AddScoped<ScheduleStalledRunsJob>();
+        services.AddScoped<ExpireQueuedJobsJob>();
+        services.AddScoped<RunCancellation>();
         services.AddHostedService<RecurringJobs>();
         services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -171,8 +177,11 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSecurityHeaders();
+        app.UseRequestLimits();
         app.UseAuthentication();
         app.UseSessionAntiforgery();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.UseAntiforgery();
     }

@@ -31,8 +31,62 @@ public sealed class LabOptions
     /// <summary>Who sees the dashboard: <c>Lab:Dashboard:Access</c>.</summary>
     public DashboardAccessOptions Dashboard { get; set; } = new();
 
+    /// <summary>
+    /// An agent not heard from for this long is offline: its machines get no new jobs and show offline.
+    /// An idle agent long-polls at least every 30 s and a busy one heartbeats every LeaseSeconds/3.
+    /// </summary>
+    public int AgentOfflineSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// A queued job expires (infra-error, not retried) when no agent able to run it has been seen for this
+    /// long: its machine's agent is offline, or no longer lists the machine (Jobs/ExpireQueuedJobsJob).
+    /// </summary>
+    public int QueuedJobExpirySeconds { get; set; } = 600;
+
+    public TimeSpan AgentOffline => TimeSpan.FromSeconds(AgentOfflineSeconds);
+
+    public TimeSpan QueuedJobExpiry => TimeSpan.FromSeconds(QueuedJobExpirySeconds);
+
     /// <summary>Bounds on reading pushed repositories: <c>Lab:Git</c>.</summary>
     public GitOptions Git { get; set; } = new();
+
+    /// <summary>What the server accepts from agents and kernels: <c>Lab:Limits</c>.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+}
+
+/// <summary>
+/// The <c>Lab:Limits</c> section: what the server stores of what agents and kernels send. What goes past a
+/// limit is cut or dropped, counted, and said in the stored text (never silently lost), and judged as the
+/// kernel's fault (a flood is the kernel's doing), never as an infrastructure error.
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Longest console line stored, in UTF-8 bytes (the agent already cuts at 4096; PROTOCOL.md).</summary>
+    public int ConsoleLineBytes { get; set; } = 4096;
+
+    /// <summary>Console lines stored per job (build output and every boot).</summary>
+    public long ConsoleLinesPerJob { get; set; } = 1_000_000;
+
+    /// <summary>Console text stored per job, in UTF-8 bytes.</summary>
+    public long ConsoleBytesPerJob { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Boot stages stored per boot.</summary>
+    public int StagesPerBoot { get; set; } = 1_000;
+
+    /// <summary>Test results stored per boot.</summary>
+    public int TestsPerBoot { get; set; } = 10_000;
+
+    /// <summary>Metrics stored per boot.</summary>
+    public int MetricsPerBoot { get; set; } = 10_000;
+
+    /// <summary>Findings stored per boot.</summary>
+    public int FindingsPerBoot { get; set; } = 1_000;
+
+    /// <summary>Machines one agent may register.</summary>
+    public int MachinesPerAgent { get; set; } = 64;
+
+    /// <summary>Largest build artifact, in bytes (streamed to disk, never held in memory).</summary>
+    public long ArtifactBytes { get; set; } = 64L * 1024 * 1024;
 }
 
 /// <summary>

@@ -33,6 +33,7 @@ app.MapRepositoriesApi();
 app.MapForges();
 app.MapRunEventsApi();
 app.MapJobStateApi();
+app.MapCancelApi();
 
 app.Run();
 

@@ -34,6 +34,9 @@ public sealed class JobHeartbeat : IAsyncDisposable
 
     public bool StoppedByServer => _stopped.IsCancellationRequested;
 
+    /// <summary>The server said stop because a user cancelled the job (<c>"cancel": true</c>), not because it ended.</summary>
+    public bool CancelledByUser { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         await _dispose.CancelAsync();
@@ -53,9 +56,10 @@ public sealed class JobHeartbeat : IAsyncDisposable
                 using var beat = new CancellationTokenSource(_period, _time);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, beat.Token);
                 var answer = await _server.HeartbeatAsync(_jobId, linked.Token);
-                if (!answer.Continue)
+                if (!answer.Continue || answer.Cancel)
                 {
-                    _log.LogWarning("Job {Job}: the server says stop (cancelled, or already failed as agent-lost)", _jobId);
+                    CancelledByUser = answer.Cancel;
+                    _log.LogWarning("Job {Job}: the server says stop ({Why})", _jobId, answer.Cancel ? "cancelled by a user" : "the job already ended, e.g. as agent-lost");
                     await _stopped.CancelAsync();
                     return;
                 }

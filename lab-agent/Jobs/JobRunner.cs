@@ -109,7 +109,11 @@ public sealed class JobRunner(
         }
         catch (OperationCanceledException) when (heartbeat.StoppedByServer)
         {
-            completion = new JobCompletion(Outcome.Cancelled, $"the server stopped the job during {phase}");
+            // The boot's machine is powered off on the way out of BootRunner (every path); the completion below
+            // tells the server, which records the job as cancelled.
+            completion = new JobCompletion(Outcome.Cancelled, heartbeat.CancelledByUser
+                ? $"cancelled during {phase}; the machine was powered off"
+                : $"the server stopped the job during {phase}");
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

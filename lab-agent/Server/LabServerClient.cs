@@ -51,6 +51,9 @@ public sealed class LabServerClient(
     {
         using var response = await SendAsync(ServerPipelines.Server, () => Json(HttpMethod.Post, $"api/agent/jobs/{jobId}/console", chunk), cancellationToken);
         var conflict = response.StatusCode == HttpStatusCode.Conflict;
+        // 410: the job ended (agent-lost, cancelled) and the server stores nothing more for it: nothing to resend.
+        if (response.StatusCode == HttpStatusCode.Gone)
+            return new ConsolePost(false, chunk.Offset + chunk.Lines.Count);
         if (!conflict)
             await EnsureSuccessAsync(response, cancellationToken);
         var ack = await response.Content.ReadFromJsonAsync<ConsoleAck>(ServerJson.Options, cancellationToken)

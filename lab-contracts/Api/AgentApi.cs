@@ -48,7 +48,9 @@ public sealed record JobAssignment(
 
 /// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
 /// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>
-public sealed record HeartbeatResponse(bool Continue);
+/// <param name="Cancel">True when a user cancelled the job: power the machine off, send the console, and complete
+/// the job (the server records it as <c>cancelled</c>).</param>
+public sealed record HeartbeatResponse(bool Continue, bool Cancel = false);
 
 /// <summary>One console line as the agent received it.</summary>
 /// <param name="Boot">Boot index within the job (0-based); -1 for build output.</param>

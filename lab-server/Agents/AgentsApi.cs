@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Infrastructure;
 using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Machines;
 
@@ -15,24 +16,25 @@ public static partial class AgentsApi
 {
     public static void MapAgentsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/agents/enrol", Enrol).WithName("EnrolAgent").WithTags("Agents").AllowAnonymous();
+        app.MapPost("/api/agents/enrol", Enrol).WithName("EnrolAgent").WithTags("Agents").AllowAnonymous().RequireRateLimiting(RateLimits.Enrol);
 
         var agent = app.MapGroup("/api/agent").WithTags("Agents").RequireAuthorization(AgentTokenHandler.Policy);
         agent.MapPut("/machines", PutMachines).WithName("PutMachines");
         agent.MapGet("/jobs/next", NextJob).WithName("NextJob");
         agent.MapPost("/jobs/{id:guid}/heartbeat", Heartbeat).WithName("Heartbeat");
-        agent.MapPost("/jobs/{id:guid}/console", AppendConsole).WithName("AppendConsole");
-        agent.MapPost("/jobs/{id:guid}/boots/{index:int}", ReportBoot).WithName("ReportBoot");
+        agent.MapPost("/jobs/{id:guid}/console", AppendConsole).WithName("AppendConsole").WithBodyLimit(RequestLimits.AgentReportBytes);
+        agent.MapPost("/jobs/{id:guid}/boots/{index:int}", ReportBoot).WithName("ReportBoot").WithBodyLimit(RequestLimits.AgentReportBytes);
         agent.MapPost("/jobs/{id:guid}/complete", Complete).WithName("CompleteJob");
     }
 
     public static async Task<Results<Ok<EnrolResponse>, ProblemHttpResult>> Enrol(
-        EnrolRequest request, LabDbContext db, IOptions<LabOptions> options, TimeProvider clock, CancellationToken ct)
+        EnrolRequest request, LabDbContext db, IOptionsSnapshot<LabOptions> options, TimeProvider clock, CancellationToken ct)
     {
         if (!AgentTokens.SecretMatches(request.Secret, options.Value.EnrolmentSecret))
             return Problem(401, "Enrolment refused", "wrong enrolment secret (or Lab:EnrolmentSecret is not set on the server)");
         if (!AgentName().IsMatch(request.Name ?? ""))
             return Problem(400, "Invalid agent", "name must be 1 to 100 of [A-Za-z0-9._-]");
+        if (TooManyMachines(request.Machines, options.Value) is { } tooMany) return tooMany;
         try
         {
             MachineRegistry.Validate(request.Machines);
@@ -62,8 +64,9 @@ public static partial class AgentsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> PutMachines(
-        MachinesUpdate update, ClaimsPrincipal user, LabDbContext db, CancellationToken ct)
+        MachinesUpdate update, ClaimsPrincipal user, LabDbContext db, IOptionsSnapshot<LabOptions> options, CancellationToken ct)
     {
+        if (TooManyMachines(update.Machines, options.Value) is { } tooMany) return tooMany;
         try
         {
             await MachineRegistry.ReplaceAsync(db, AgentTokenHandler.AgentId(user), update.Machines, ct);
@@ -86,8 +89,8 @@ public static partial class AgentsApi
 
     public static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
         Guid id, ClaimsPrincipal user, AgentJobs jobs, CancellationToken ct) =>
-        await jobs.HeartbeatAsync(AgentTokenHandler.AgentId(user), id, ct) is { } keepGoing
-            ? TypedResults.Ok(new HeartbeatResponse(keepGoing))
+        await jobs.HeartbeatAsync(AgentTokenHandler.AgentId(user), id, ct) is { } answer
+            ? TypedResults.Ok(new HeartbeatResponse(answer.Continue, answer.Cancel))
             : Problem(404, "Not found", $"no job {id}");
 
     public static async Task<Results<Ok<ConsoleAck>, Conflict<ConsoleAck>, ProblemHttpResult>> AppendConsole(
@@ -127,9 +130,18 @@ public static partial class AgentsApi
     }
 
     /// <summary>The problem for an agent's call on a job that is unknown or not its own.</summary>
-    internal static ProblemHttpResult JobProblem(JobCallStatus status, Guid id) => status == JobCallStatus.NotFound
-        ? Problem(404, "Not found", $"no job {id}")
-        : Problem(409, "Not this agent's job", $"job {id} is not assigned to this agent");
+    internal static ProblemHttpResult JobProblem(JobCallStatus status, Guid id) => status switch
+    {
+        JobCallStatus.NotFound => Problem(404, "Not found", $"no job {id}"),
+        JobCallStatus.Ended => Problem(410, "Job ended", $"job {id} has ended (completed, cancelled or agent-lost): nothing more is stored for it"),
+        JobCallStatus.Invalid => Problem(400, "Invalid report", $"the report does not fit job {id}"),
+        _ => Problem(409, "Not this agent's job", $"job {id} is not assigned to this agent"),
+    };
+
+    private static ProblemHttpResult? TooManyMachines(IReadOnlyList<MachineInfo> machines, LabOptions options) =>
+        machines.Count > options.Limits.MachinesPerAgent
+            ? Problem(400, "Invalid machines", $"an agent may register at most {options.Limits.MachinesPerAgent} machines (Lab:Limits:MachinesPerAgent); this one listed {machines.Count}")
+            : null;
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);

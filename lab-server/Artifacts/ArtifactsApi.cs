@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Agents;
@@ -23,30 +24,47 @@ public static partial class ArtifactsApi
     }
 
     public static async Task<Results<Ok<ArtifactInfo>, ProblemHttpResult>> Put(
-        Guid id, string name, HttpRequest request, ClaimsPrincipal user, ArtifactStore artifacts, CancellationToken ct)
+        Guid id, string name, HttpRequest request, ClaimsPrincipal user, ArtifactStore artifacts, IOptionsSnapshot<LabOptions> options, CancellationToken ct)
     {
         if (!ArtifactName().IsMatch(name) || name.Trim('.').Length == 0)
             return Problem(400, "Invalid artifact", "name must be 1 to 100 of [a-z0-9._-], not only dots");
-        if (request.ContentLength > ArtifactStore.MaxBytes) return TooLarge();
+        var max = options.Value.Limits.ArtifactBytes;
+        if (request.ContentLength > max) return TooLarge(max);
 
-        // Kestrel's default body limit (30 MB) is below ours; the read below enforces ours, also for chunked bodies.
+        // Kestrel's default body limit (30 MB) is below ours; the copy enforces ours, also for chunked bodies.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = ArtifactStore.MaxBytes + 1;
-        var content = await ReadCappedAsync(request.Body, ArtifactStore.MaxBytes, ct);
-        if (content is null) return TooLarge();
-
-        var (status, info, refused) = await artifacts.PutAsync(AgentTokenHandler.AgentId(user), id, name, content, ct);
-        if (refused is not null) return Problem(400, "Unusable artifact", refused);
-        return status == JobCallStatus.Ok ? TypedResults.Ok(info!) : AgentsApi.JobProblem(status, id);
+            limit.MaxRequestBodySize = max + 1;
+        try
+        {
+            var (status, info, refused) = await artifacts.PutAsync(AgentTokenHandler.AgentId(user), id, name, request.Body, max, ct);
+            if (refused is not null) return Problem(400, "Unusable artifact", refused);
+            return status == JobCallStatus.Ok ? TypedResults.Ok(info!) : AgentsApi.JobProblem(status, id);
+        }
+        catch (ArtifactTooLargeException)
+        {
+            return TooLarge(max);
+        }
     }
 
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Get(
-        Guid id, string name, ArtifactStore artifacts, CancellationToken ct)
+    /// <summary>Streamed from disk with range requests (<c>Range: bytes=...</c> gets 206), ETag and Last-Modified.</summary>
+    public static async Task<IResult> Get(Guid id, string name, ArtifactStore artifacts, ArtifactFiles files, CancellationToken ct)
     {
         var artifact = ArtifactName().IsMatch(name) ? await artifacts.GetAsync(id, name, ct) : null;
         if (artifact is null) return Problem(404, "Not found", $"job {id} has no artifact {name}");
-        return TypedResults.File(artifact.Content, "application/octet-stream", artifact.Name,
-            lastModified: artifact.CreatedAt, entityTag: new EntityTagHeaderValue($"\"{artifact.Sha256}\""));
+        var etag = new EntityTagHeaderValue($"\"{artifact.Sha256}\"");
+        if (!artifact.OnDisk)
+        {
+            // Stored before artifacts moved to disk: still in the database (at most the old 64 MiB limit).
+            var content = await artifacts.LegacyContentAsync(id, name, ct);
+            return content is null
+                ? Problem(404, "Not found", $"job {id} has no artifact {name}")
+                : TypedResults.File(content, "application/octet-stream", artifact.Name, enableRangeProcessing: true, lastModified: artifact.CreatedAt, entityTag: etag);
+        }
+        var path = files.PathOf(artifact.Sha256);
+        if (!File.Exists(path))
+            return Problem(404, "Not found", $"the content of job {id}'s artifact {name} is missing from the server's artifact store");
+        return TypedResults.PhysicalFile(path, "application/octet-stream", artifact.Name,
+            lastModified: artifact.CreatedAt, entityTag: etag, enableRangeProcessing: true);
     }
 
     public static async Task<Results<Ok<IReadOnlyList<ArtifactInfo>>, ProblemHttpResult>> List(
@@ -55,22 +73,8 @@ public static partial class ArtifactsApi
             ? TypedResults.Ok(list)
             : Problem(404, "Not found", $"no job {id}");
 
-    /// <summary>The whole body, or null when it is longer than <paramref name="max"/> bytes.</summary>
-    private static async Task<byte[]?> ReadCappedAsync(Stream body, long max, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > max) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
-
-    private static ProblemHttpResult TooLarge() =>
-        Problem(413, "Artifact too large", $"an artifact may have at most {ArtifactStore.MaxBytes} bytes (64 MiB)");
+    private static ProblemHttpResult TooLarge(long max) =>
+        Problem(413, "Artifact too large", $"an artifact may have at most {max} bytes (Lab:Limits:ArtifactBytes)");
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);

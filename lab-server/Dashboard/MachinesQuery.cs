@@ -11,8 +11,8 @@ public sealed class MachinesQuery(LabDbContext db, TimeProvider clock, IOptions<
     /// <summary>Jobs listed per machine.</summary>
     public const int RecentJobs = 8;
 
-    /// <summary>An agent silent for longer than this is offline: it long-polls and heartbeats far more often.</summary>
-    public TimeSpan OnlineWindow => TimeSpan.FromSeconds(Math.Max(120, 4 * options.Value.LeaseSeconds));
+    /// <summary>An agent silent for longer than this is offline (it long-polls and heartbeats far more often); the scheduler's window (Lab:AgentOfflineSeconds): a machine shown offline gets no new jobs.</summary>
+    public TimeSpan OnlineWindow => options.Value.AgentOffline;
 
     public async Task<MachinesModel> GetAsync(CancellationToken ct)
     {

@@ -63,6 +63,10 @@ public sealed class RunRow
     /// <see cref="PipelineYaml"/> empty. False for every other run.
     /// </summary>
     public bool Resolving { get; set; }
+
+    // Cancel (Runs/RunCancellation): who cancelled the run and when; null: not cancelled.
+    public DateTimeOffset? CancelledAt { get; set; }
+    public Guid? CancelledBy { get; set; }
 }
 
 /// <summary>Why a run exists.</summary>
@@ -105,6 +109,12 @@ public sealed class JobRow
     public DateTimeOffset? LeaseExpiresAt { get; set; }
     /// <summary>How many console lines are stored: the next offset the agent must send.</summary>
     public long ConsoleCount { get; set; }
+    /// <summary>UTF-8 bytes of console text stored (Jobs/ConsoleLimits caps it per job).</summary>
+    public long ConsoleBytes { get; set; }
+    /// <summary>Console lines received past the job's caps: counted (and acknowledged), not stored.</summary>
+    public long ConsoleDropped { get; set; }
+    /// <summary>A user cancelled the job while it ran: the agent learns it from its heartbeat (Runs/RunCancellation).</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
     public List<BootRow> Boots { get; set; } = [];
 }
 
@@ -237,8 +247,10 @@ public sealed class ArtifactRow
     public Guid JobId { get; set; }
     public required string Name { get; set; }
     public long Size { get; set; }
-    /// <summary>Lower-case hex SHA-256 of <see cref="Content"/>.</summary>
+    /// <summary>Lower-case hex SHA-256 of the content.</summary>
     public required string Sha256 { get; set; }
-    public required byte[] Content { get; set; }
+    /// <summary>The content of an artifact stored before artifacts moved to disk; null: the file named by
+    /// <see cref="Sha256"/> in the artifact store's directory (Artifacts/ArtifactFiles).</summary>
+    public byte[]? Content { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -64,6 +64,7 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne<MachineRow>().WithMany().HasForeignKey(r => r.OnlyMachineId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(r => new { r.RepositoryId, r.Commit, r.PipelinePath });
             e.HasIndex(r => r.EndedAt).HasFilter("judged_at IS NULL");
+            e.HasOne<Identity.UserRow>().WithMany().HasForeignKey(r => r.CancelledBy).OnDelete(DeleteBehavior.SetNull);
             // Pushes still waiting for git (stalled-run recovery looks them up).
             e.HasIndex(r => r.CreatedAt, "ix_runs_resolving").HasFilter("resolving");
         });

@@ -16,7 +16,7 @@ public static class WebhooksApi
     public static void MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var hooks = app.MapGroup("/hooks").WithTags("Hooks").AllowAnonymous().DisableAntiforgery();
-        hooks.MapPost("/{forge}/{repository}", Receive).WithName("ReceiveHook");
+        hooks.MapPost("/{forge}/{repository}", Receive).WithName("ReceiveHook").RequireRateLimiting(Infrastructure.RateLimits.Push);
     }
 
     public static async Task<Results<JsonHttpResult<Contracts.Api.HookDeliveryResult>, ProblemHttpResult>> Receive(

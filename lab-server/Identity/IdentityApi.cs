@@ -14,7 +14,7 @@ public static class IdentityApi
         var me = app.MapGroup("/api").WithTags("Identity").RequireAuthorization(Policies.Viewer);
         me.MapGet("/me", Me).WithName("Me");
         me.MapGet("/users/{name}/tokens", ListTokens).WithName("ListTokens");
-        me.MapPost("/users/{name}/tokens", CreateToken).WithName("CreateToken");
+        me.MapPost("/users/{name}/tokens", CreateToken).WithName("CreateToken").RequireRateLimiting(Infrastructure.RateLimits.Token);
         me.MapDelete("/tokens/{id:guid}", RevokeToken).WithName("RevokeToken");
 
         var admin = app.MapGroup("/api/users").WithTags("Identity").RequireAuthorization(Policies.Admin);

@@ -106,7 +106,8 @@ public static class LabAuthentication
             if (!await antiforgery.IsRequestValidAsync(ctx))
             {
                 ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await ctx.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                // TryWrite: a client that accepts no JSON (a browser asking for text/html only) gets the status alone.
+                await ctx.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = ctx,
                     ProblemDetails = new ProblemDetails

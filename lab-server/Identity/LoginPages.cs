@@ -16,7 +16,7 @@ public static class LoginPages
     {
         var pages = app.MapGroup("").WithTags("Login").ExcludeFromDescription();
         pages.MapGet("/login", Form).AllowAnonymous().WithName("LoginPage");
-        pages.MapPost("/login", LogIn).AllowAnonymous().DisableAntiforgery().WithName("LogIn");
+        pages.MapPost("/login", LogIn).AllowAnonymous().DisableAntiforgery().WithName("LogIn").RequireRateLimiting(Infrastructure.RateLimits.Login);
         pages.MapPost("/logout", LogOut).AllowAnonymous().DisableAntiforgery().WithName("LogOut");
     }
 

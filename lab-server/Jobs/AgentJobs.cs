@@ -20,22 +20,33 @@ public enum JobCallStatus
     NotYours,
     /// <summary>A console chunk past the stored lines.</summary>
     Gap,
+    /// <summary>The job has ended (completed, cancelled, agent-lost): nothing more is stored for it.</summary>
+    Ended,
+    /// <summary>The report does not fit the job (a boot index at or past the job's boot count).</summary>
+    Invalid,
 }
 
 /// <summary>What an agent reports about a job it holds: heartbeats, console, boots, the end. Every call is safe to repeat.</summary>
 public sealed class AgentJobs(
-    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptions<LabOptions> options,
+    LabDbContext db, NpgsqlDataSource dataSource, JobRetries retries, RunRollup rollup, ProfileStore profiles, TimeProvider clock, IOptionsSnapshot<LabOptions> options,
     LateResults late)
 {
-    /// <summary>Renews the lease; null for an unknown job, false when the agent must stop (ended, or not its job).</summary>
-    public async Task<bool?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
+    /// <summary>
+    /// Renews the lease; null for an unknown job. Continue is false when the agent must stop (ended, or not its job);
+    /// Cancel is true when a user cancelled the running job (the lease is still renewed: the agent powers off and completes).
+    /// </summary>
+    public async Task<(bool Continue, bool Cancel)?> HeartbeatAsync(Guid agentId, Guid jobId, CancellationToken ct)
     {
         var lease = clock.GetUtcNow() + options.Value.Lease;
         var renewed = await db.Jobs
             .Where(j => j.Id == jobId && j.AgentId == agentId && j.State == JobStates.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, lease), ct);
-        if (renewed == 1) return true;
-        return await db.Jobs.AnyAsync(j => j.Id == jobId, ct) ? false : null;
+        if (renewed == 1)
+        {
+            var cancel = await db.Jobs.AnyAsync(j => j.Id == jobId && j.CancelRequestedAt != null, ct);
+            return (!cancel, cancel);
+        }
+        return await db.Jobs.AnyAsync(j => j.Id == jobId, ct) ? (false, false) : null;
     }
 
     /// <summary>Appends a console chunk by offset; returns the stored count (the agent's next offset).</summary>
@@ -44,41 +55,54 @@ public sealed class AgentJobs(
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
 
-        // The row lock serialises appends to one job, so the count read here stays true until commit.
-        long stored;
-        await using (var read = new NpgsqlCommand("SELECT agent_id, console_count FROM jobs WHERE id = $1 FOR UPDATE", connection, tx))
+        // The row lock serialises appends to one job, so the counts read here stay true until commit.
+        long stored, bytes, dropped;
+        string state;
+        bool lost;
+        await using (var read = new NpgsqlCommand("SELECT agent_id, console_count, state, console_bytes, console_dropped, outcome FROM jobs WHERE id = $1 FOR UPDATE", connection, tx))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
             await using var reader = await read.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct)) return (JobCallStatus.NotFound, 0);
             if (reader.IsDBNull(0) || reader.GetGuid(0) != agentId) return (JobCallStatus.NotYours, 0);
             stored = reader.GetInt64(1);
+            state = reader.GetString(2);
+            bytes = reader.GetInt64(3);
+            dropped = reader.GetInt64(4);
+            lost = reader.GetString(5) == Outcome.AgentLost.ToName();
         }
 
         var plan = ConsolePlan.For(stored, chunk.Offset, chunk.Lines.Count);
         if (plan.Gap) return (JobCallStatus.Gap, stored);
         if (plan.Take(chunk.Lines.Count) == 0) return (JobCallStatus.Ok, stored);
+        // A retried chunk that is all stored is fine (above); new lines after the end are not, except for a job that
+        // ended agent-lost: its holder's spooled lines arrive after an outage (LateResults).
+        if (state != JobStates.Running && !lost) return (JobCallStatus.Ended, stored);
 
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY console_lines (job_id, line_no, boot, host_time, text) FROM STDIN (FORMAT BINARY)", ct))
+        // Line length and per-job caps (ConsoleLimits): validation there, storage here.
+        var limited = ConsoleLimits.Apply(chunk.Lines.Skip(plan.Skip), chunk.Offset + plan.Skip, stored - dropped, bytes, dropped, options.Value.Limits);
+        if (limited.Lines.Count > 0)
         {
-            for (var i = plan.Skip; i < chunk.Lines.Count; i++)
+            await using var copy = await connection.BeginBinaryImportAsync(
+                "COPY console_lines (job_id, line_no, boot, host_time, text) FROM STDIN (FORMAT BINARY)", ct);
+            foreach (var line in limited.Lines)
             {
-                var line = chunk.Lines[i];
                 await copy.StartRowAsync(ct);
                 await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(chunk.Offset + i, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(line.LineNo, NpgsqlDbType.Bigint, ct);
                 await copy.WriteAsync(line.Boot, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(line.HostTime.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-                await copy.WriteAsync(AgentText.Storable(line.Text), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(line.Text, NpgsqlDbType.Text, ct);
             }
             await copy.CompleteAsync(ct);
         }
 
-        await using (var update = new NpgsqlCommand("UPDATE jobs SET console_count = $2 WHERE id = $1", connection, tx))
+        await using (var update = new NpgsqlCommand("UPDATE jobs SET console_count = $2, console_bytes = $3, console_dropped = $4 WHERE id = $1", connection, tx))
         {
             update.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
             update.Parameters.Add(new NpgsqlParameter { Value = plan.Next, NpgsqlDbType = NpgsqlDbType.Bigint });
+            update.Parameters.Add(new NpgsqlParameter { Value = limited.StoredBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
+            update.Parameters.Add(new NpgsqlParameter { Value = limited.Dropped, NpgsqlDbType = NpgsqlDbType.Bigint });
             await update.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -92,6 +116,13 @@ public sealed class AgentJobs(
         var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
+        // Boots only while the job runs, and only the boots it was given: no boots after the end, none past the count.
+        if (job.State != JobStates.Running && job.Outcome != Outcome.AgentLost) return JobCallStatus.Ended;
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == job.RunId)
+            .Select(r => new { r.BootCount, r.PipelineYaml, r.PipelinePath }).SingleAsync(ct);
+        if (JobOutcomes.ExpectedBoots(run.BootCount, run.PipelineYaml, run.PipelinePath) is { } expected && report.Index >= expected)
+            return JobCallStatus.Invalid;
+        report = BootLimits.Apply(report, options.Value.Limits);
 
         // Children go with the boot (ON DELETE CASCADE).
         await db.Boots.Where(b => b.JobId == jobId && b.Index == report.Index).ExecuteDeleteAsync(ct);
@@ -136,16 +167,26 @@ public sealed class AgentJobs(
         if (job is null) return JobCallStatus.NotFound;
         if (job.AgentId != agentId) return JobCallStatus.NotYours;
         var now = clock.GetUtcNow();
+
+        // The outcome from what the server stored, not from the agent's word (JobOutcomes); late results too.
+        var boots = await db.Boots.AsNoTracking().Where(b => b.JobId == jobId)
+            .Select(b => new { b.Index, b.Outcome }).ToDictionaryAsync(b => b.Index, b => b.Outcome, ct);
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == job.RunId)
+            .Select(r => new { r.BootCount, r.PipelineYaml, r.PipelinePath }).SingleAsync(ct);
+        var (outcome, detail) = JobOutcomes.Derive(completion, job.CancelRequestedAt is not null, boots,
+            JobOutcomes.ExpectedBoots(run.BootCount, run.PipelineYaml, run.PipelinePath));
+        if (job.ConsoleDropped > 0) detail = $"{detail}{(detail is null ? "" : "; ")}console: {job.ConsoleDropped} lines past the lab's limit counted, not stored";
+
         if (job.State == JobStates.Ended)
         {
-            await late.AcceptAsync(job, completion, now, ct);
+            await late.AcceptAsync(job, new JobCompletion(outcome, detail), now, ct);
             await tx.CommitAsync(ct);
             return JobCallStatus.Ok;
         }
 
         job.State = JobStates.Ended;
-        job.Outcome = completion.Outcome;
-        job.Detail = completion.Detail;
+        job.Outcome = outcome;
+        job.Detail = detail;
         job.EndedAt = now;
         job.LeaseExpiresAt = null;
         await db.SaveChangesAsync(ct);

@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Contracts.Pipelines;
 using Redox.Lab.Server.Data;
@@ -11,7 +12,7 @@ namespace Redox.Lab.Server.Jobs;
 /// Creates a run's jobs: one per pipeline variant per machine that has the variant's tags, on every enrolled
 /// agent. Safe to run twice (Hangfire delivers at least once): a job is unique per run, variant and machine.
 /// </summary>
-public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILogger<CreateJobsForRunJob> log)
+public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, IOptions<LabOptions> options, ILogger<CreateJobsForRunJob> log)
 {
     public const string Queue = "runs";
 
@@ -39,17 +40,23 @@ public sealed class CreateJobsForRunJob(LabDbContext db, TimeProvider clock, ILo
             await EndWithoutJobsAsync(runId, $"the pipeline no longer loads: {ex.Message}", clock.GetUtcNow(), ct);
             return;
         }
+        // Machines whose agent is offline (not heard from for Lab:AgentOfflineSeconds) get no job while a matching
+        // machine is online; when none is, the jobs wait for the offline ones, and expire if their agent does not
+        // come back (ExpireQueuedJobsJob).
+        var now = clock.GetUtcNow();
+        var seenSince = now - options.Value.AgentOffline;
         var active = await db.Machines.AsNoTracking().Where(m => m.Active)
             .OrderBy(m => m.Agent.Name).ThenBy(m => m.Name)
-            .Select(m => new { m.Id, m.AgentId, m.Tags })
+            .Select(m => new { m.Id, m.AgentId, m.Tags, Online = m.Agent.LastSeen >= seenSince })
             .ToListAsync(ct);
-        var machines = active.Select(m => (m.Id, (IReadOnlyList<string>)m.Tags)).ToList();
         var agentOf = active.ToDictionary(m => m.Id, m => m.AgentId);
-        var plan = MachineMatching.Plan(pipeline.Variants, machines)
+        List<(string Variant, Guid MachineId)> Plan(bool onlineOnly) => MachineMatching.Plan(pipeline.Variants,
+                active.Where(m => m.Online || !onlineOnly).Select(m => (m.Id, (IReadOnlyList<string>)m.Tags)).ToList())
             // Runs the judge scheduled (baseline, extra, bisection, calibration boots) go to one machine and variant.
             .Where(p => (run.OnlyMachineId is null || p.MachineId == run.OnlyMachineId) && (run.OnlyVariant is null || p.Variant == run.OnlyVariant))
             .ToList();
-        var now = clock.GetUtcNow();
+        var plan = Plan(onlineOnly: true);
+        if (plan.Count == 0) plan = Plan(onlineOnly: false);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Under the run's lock (the roll-up takes it too), so a run that ended meanwhile gets no new jobs.

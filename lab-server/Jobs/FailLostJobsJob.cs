@@ -38,7 +38,7 @@ public sealed class FailLostJobsJob(LabDbContext db, JobRetries retries, RunRoll
 
         var expired = await db.Jobs.AsNoTracking()
             .Where(j => j.State == JobStates.Running && j.LeaseExpiresAt < now)
-            .Select(j => new { j.Id, j.RunId, j.LeaseExpiresAt })
+            .Select(j => new { j.Id, j.RunId, j.LeaseExpiresAt, Cancelled = j.CancelRequestedAt != null })
             .ToListAsync(ct);
 
         var failed = 0;
@@ -46,13 +46,16 @@ public sealed class FailLostJobsJob(LabDbContext db, JobRetries retries, RunRoll
         {
             var lastHeartbeat = job.LeaseExpiresAt!.Value - options.Value.Lease;
             var detail = $"no heartbeat since {lastHeartbeat.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z";
+            // A job a user cancelled whose agent never completed it: cancelled all the same, and not retried.
+            var outcome = job.Cancelled ? Outcome.Cancelled : Outcome.AgentLost;
+            if (job.Cancelled) detail = $"cancelled; the agent did not confirm ({detail})";
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             // Re-checked under the update: a heartbeat or a completion may have arrived since the select.
             var changed = await db.Jobs
                 .Where(j => j.Id == job.Id && j.State == JobStates.Running && j.LeaseExpiresAt < now)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.State, JobStates.Ended)
-                    .SetProperty(j => j.Outcome, Outcome.AgentLost)
+                    .SetProperty(j => j.Outcome, outcome)
                     .SetProperty(j => j.Detail, detail)
                     .SetProperty(j => j.EndedAt, now), ct);
             if (changed == 1)
@@ -60,7 +63,7 @@ public sealed class FailLostJobsJob(LabDbContext db, JobRetries retries, RunRoll
                 await retries.RetryIfInfrastructureAsync(job.Id, now, ct);
                 await rollup.RollUpAsync(job.RunId, now, ct);
                 failed++;
-                log.LogWarning("Job {JobId} failed as agent-lost: {Detail}", job.Id, detail);
+                log.LogWarning("Job {JobId} ended {Outcome}: {Detail}", job.Id, outcome.ToName(), detail);
             }
             await tx.CommitAsync(ct);
         }

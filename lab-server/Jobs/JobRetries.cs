@@ -27,7 +27,8 @@ public sealed class JobRetries(LabDbContext db, ILogger<JobRetries> log)
     public async Task<bool> RetryIfInfrastructureAsync(Guid jobId, DateTimeOffset now, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking()
-            .Where(j => j.Id == jobId && j.State == JobStates.Ended)
+            // A cancelled run is not tried again.
+            .Where(j => j.Id == jobId && j.State == JobStates.Ended && j.Run.CancelledAt == null)
             .Select(j => new { j.RunId, j.Outcome, j.Attempt, j.Variant, j.MachineId, j.Machine.Active, j.Run.PipelineYaml, j.Run.PipelinePath })
             .SingleOrDefaultAsync(ct);
         if (job is null || !ShouldRetry(job.Outcome, job.Attempt)) return false;

@@ -29,6 +29,9 @@ internal sealed class RecurringJobs(IRecurringJobManager recurring, ILogger<Recu
                 recurring.AddOrUpdate<ConsoleStorage.PruneRetentionJob>(
                     ConsoleStorage.PruneRetentionJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
                     ConsoleStorage.PruneRetentionJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                recurring.AddOrUpdate<ExpireQueuedJobsJob>(
+                    ExpireQueuedJobsJob.RecurringId, "default", job => job.RunAsync(CancellationToken.None),
+                    ExpireQueuedJobsJob.Cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
                 return;
             }
             catch (Exception ex)

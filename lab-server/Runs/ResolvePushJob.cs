@@ -54,7 +54,8 @@ public sealed class ResolvePushJob(
         }
         catch (GitException ex)
         {
-            failure = ex.Message;
+            // git quotes the paths it worked in; the run's detail is public: the server's data directory becomes a placeholder.
+            failure = Infrastructure.ServerPaths.Replace(ex.Message, (Path.GetFullPath(options.Value.DataDir), Infrastructure.ServerPaths.DataPlaceholder));
         }
         catch (PipelineException ex)
         {

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Identity;
+using Redox.Lab.Server.Infrastructure;
 
 namespace Redox.Lab.Server.Runs;
 
@@ -11,7 +12,8 @@ public static class RunsApi
     public static void MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Runs");
-        api.MapPost("/runs", Push).WithName("PushRun").RequireAuthorization(Policies.Developer);
+        api.MapPost("/runs", Push).WithName("PushRun").RequireAuthorization(Policies.Developer)
+            .RequireRateLimiting(Infrastructure.RateLimits.Push).WithBodyLimit(64 * 1024);
         api.MapGet("/runs", ListRuns).WithName("ListRuns");
         api.MapGet("/runs/{id:guid}", GetRun).WithName("GetRun");
         api.MapGet("/jobs/{id:guid}/console", GetConsole).WithName("GetConsole");

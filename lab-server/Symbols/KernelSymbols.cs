@@ -31,7 +31,7 @@ public sealed class SymbolizerCache : IDisposable
 }
 
 /// <summary>The symbolizer for a job's <c>kernel.elf</c> artifact, parsed once per ELF (see <see cref="SymbolizerCache"/>).</summary>
-public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogger<KernelSymbols> log)
+public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, Artifacts.ArtifactFiles files, ILogger<KernelSymbols> log)
 {
     /// <summary>The artifact name findings and profiles are symbolized from.</summary>
     public const string ArtifactName = "kernel.elf";
@@ -78,10 +78,12 @@ public sealed class KernelSymbols(LabDbContext db, SymbolizerCache cache, ILogge
         if (cache.TryGet(sha, out var cached)) return cached;
 
         // Selected by hash too: an upload replacing the ELF between the two queries must not be cached under the old hash.
+        // On disk by hash (Artifacts/ArtifactFiles); in the row only when stored before artifacts moved to disk.
         var content = await db.Artifacts.AsNoTracking()
             .Where(a => a.JobId == jobId && a.Name == name && a.Sha256 == sha)
             .Select(a => a.Content)
-            .FirstOrDefaultAsync(ct);
+            .FirstOrDefaultAsync(ct)
+            ?? await files.ReadAllAsync(sha, ct);
         if (content is null) return null;
 
         Symbolizer? symbolizer = null;

@@ -209,7 +209,6 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnName("name");
 
                     b.Property<byte[]>("Content")
-                        .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("content");
 
@@ -423,9 +422,21 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
 
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancel_requested_at");
+
+                    b.Property<long>("ConsoleBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("console_bytes");
+
                     b.Property<long>("ConsoleCount")
                         .HasColumnType("bigint")
                         .HasColumnName("console_count");
+
+                    b.Property<long>("ConsoleDropped")
+                        .HasColumnType("bigint")
+                        .HasColumnName("console_dropped");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -719,6 +730,14 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("branch");
 
+                    b.Property<DateTimeOffset?>("CancelledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancelled_at");
+
+                    b.Property<Guid?>("CancelledBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("cancelled_by");
+
                     b.Property<string>("Commit")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -791,6 +810,9 @@ namespace Redox.Lab.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_runs");
+
+                    b.HasIndex("CancelledBy")
+                        .HasDatabaseName("ix_runs_cancelled_by");
 
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_runs_created_at");
@@ -1687,6 +1709,12 @@ namespace Redox.Lab.Migrations.Migrations
 
             modelBuilder.Entity("Redox.Lab.Server.Data.RunRow", b =>
                 {
+                    b.HasOne("Redox.Lab.Server.Identity.UserRow", null)
+                        .WithMany()
+                        .HasForeignKey("CancelledBy")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_runs_users_cancelled_by");
+
                     b.HasOne("Redox.Lab.Server.Data.MachineRow", null)
                         .WithMany()
                         .HasForeignKey("OnlyMachineId")

@@ -63,9 +63,10 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
 
             try
             {
-                process = Process.Start(start) ?? throw new LabInfraException($"cannot start QEMU '{options.QemuPath}'");
+                // Under setpriv --pdeathsig: QEMU dies with the agent, even a SIGKILLed one (ParentDeathLauncher).
+                process = await ParentDeathLauncher.StartAsync(start);
             }
-            catch (Win32Exception e)
+            catch (Exception e) when (e is Win32Exception or FileNotFoundException or InvalidOperationException)
             {
                 throw new LabInfraException($"cannot start QEMU '{options.QemuPath}': {e.Message}", e);
             }

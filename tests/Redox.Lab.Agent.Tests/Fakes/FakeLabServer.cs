@@ -20,6 +20,8 @@ public sealed class FakeLabServer : HttpMessageHandler
 
     public string Secret { get; set; } = "s3cret";
     public bool HeartbeatContinue { get; set; } = true;
+    /// <summary>Answers heartbeats with <c>cancel: true</c> (a user cancelled the job).</summary>
+    public bool HeartbeatCancel { get; set; }
     public Dictionary<Guid, List<ConsoleLine>> Console { get; } = [];
     public Dictionary<(Guid, int), BootReport> Boots { get; } = [];
     public Dictionary<Guid, JobCompletion> Completions { get; } = [];
@@ -148,7 +150,7 @@ public sealed class FakeLabServer : HttpMessageHandler
             case ["api", "agent", "jobs", var id, "heartbeat"]:
                 Heartbeats++;
                 _ = Guid.Parse(id);
-                return Json(new HeartbeatResponse(HeartbeatContinue));
+                return Json(new HeartbeatResponse(HeartbeatContinue && !HeartbeatCancel, HeartbeatCancel));
             case ["api", "agent", "jobs", var id, "console"]:
             {
                 var chunk = Read<ConsoleChunk>(body);

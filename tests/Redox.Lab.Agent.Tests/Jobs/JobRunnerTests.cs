@@ -260,6 +260,26 @@ public sealed class JobRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_HeartbeatSaysCancel_CancelledSayingSoMachinePoweredOffConsoleSent()
+    {
+        var machine = new ScriptedMachine(s => s.WriteLinesAsync("booting"));
+        var job = Pipelines.Job(_repo, Pipelines.Yaml(bootTimeout: "60s"), leaseSeconds: 30);
+        Machine(machine);
+
+        var run = _agent!.Jobs.RunAsync(job, machine, CancellationToken.None);
+        var session = await machine.PoweredOn.Task.WaitAsync(Wait);
+        await session.WaitReaderIdleAsync();
+        Server.HeartbeatCancel = true;
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var completion = await run.WaitAsync(Wait);
+
+        Assert.Equal(new JobCompletion(Outcome.Cancelled, "cancelled during boot 0; the machine was powered off"), completion);
+        Assert.True(session.PoweredOff);
+        Assert.Equal(completion, Server.Completions[job.JobId]);
+        Assert.Equal("booting", Assert.Single(Server.ConsoleOf(job.JobId)).Text);
+    }
+
+    [Fact]
     public async Task RunAsync_JobTimeoutDuringBoot_JobTimeoutWithConsoleKept()
     {
         var machine = new ScriptedMachine(s => s.WriteLinesAsync("booting"));

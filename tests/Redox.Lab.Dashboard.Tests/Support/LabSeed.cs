@@ -57,6 +57,8 @@ public sealed class LabSeed
         ]);
         var yaml = Repo.ReferencePipeline.Replace("tags: [x86_64]", $"tags: [x86_64, {tag}]", StringComparison.Ordinal);
         yaml = yaml.Replace("  panic: ['KERNEL PANIC']", "  panic: ['KERNEL PANIC']", StringComparison.Ordinal);
+        // Passed jobs report three boots; the server takes boot reports only below the pipeline's boot.count.
+        yaml = yaml.Replace("  count: 1\n", "  count: 3\n", StringComparison.Ordinal);
         var repo = await GitRepo.CreateAsync(lab.TempDir, new Dictionary<string, string>
         {
             ["pipelines/redox-reference.yaml"] = yaml,

@@ -11,11 +11,12 @@ namespace Redox.Lab.Server.Tests.Artifacts;
 [Collection(LabCollection.Name)]
 public sealed class ArtifactsApiTests(LabFixture lab)
 {
-    internal static async Task<(HttpClient Agent, JobAssignment Job)> ClaimedJobAsync(LabFixture lab, string prefix)
+    internal static async Task<(HttpClient Agent, JobAssignment Job)> ClaimedJobAsync(LabFixture lab, string prefix, int boots = 2)
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
         var (_, agent) = await lab.EnrolAsync($"{prefix}-{tag}", ["x86_64", tag]);
-        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        // Several boots per job (the profile tests report boots past 0; the server refuses indices past boot.count).
+        await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag).Replace("  count: 1\n", $"  count: {boots}\n", StringComparison.Ordinal)));
         return (agent, (await LabFixture.NextJobAsync(agent, 10))!);
     }
 
@@ -142,5 +143,84 @@ public sealed class ArtifactsApiTests(LabFixture lab)
         var response = await PutAsync(agent, Guid.NewGuid(), "kernel.elf", [1]);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_RangeRequest_Returns206WithThoseBytes()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "range");
+        byte[] content = [.. Enumerable.Range(0, 10_000).Select(i => (byte)(i * 7))];
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(agent, job.JobId, "disk.img", content)).StatusCode);
+        using var client = lab.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{job.JobId}/artifacts/disk.img");
+        request.Headers.Range = new RangeHeaderValue(1000, 1999);
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(content[1000..2000], await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal("bytes", Assert.Single(response.Headers.AcceptRanges));
+        Assert.Equal(10_000, response.Content.Headers.ContentRange?.Length);
+    }
+
+    [Fact]
+    public async Task PutAndGet_32MiB_StreamedOnDiskNotBufferedWhole()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "stream");
+        var size = 32 * 1024 * 1024;
+        var content = new byte[size];
+        new Random(10).NextBytes(content);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(agent, job.JobId, "rootfs.img", content)).StatusCode);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(content));
+        var files = Path.Combine(lab.TempDir, "server", "artifacts");
+        Assert.True(File.Exists(Path.Combine(files, sha[..2], sha)), "the content is not on disk under its hash");
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(files, "tmp")));
+        using var client = lab.Client();
+
+        // The server runs in this process: what it allocates while serving shows in the process's total. A server
+        // that read the artifact whole would allocate at least its size; streaming from disk allocates buffers.
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        using var response = await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/rootfs.img", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0) hash.AppendData(buffer, 0, read);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(sha, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        Assert.True(allocated < size / 2, $"serving a {size}-byte artifact allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public async Task Put_OverTheLimit_LeavesNoFileBehind()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "over");
+        using var limits = lab.Configure(("Lab:Limits:ArtifactBytes", "1000"));
+
+        // Chunked (no Content-Length): the limit is found while streaming to disk, not from the header.
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/agent/jobs/{job.JobId}/artifacts/chunked.bin")
+        {
+            Content = new StreamContent(new MemoryStream(new byte[5000])),
+        };
+        request.Headers.TransferEncodingChunked = true;
+        var response = await agent.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var tmp = Path.Combine(lab.TempDir, "server", "artifacts", "tmp");
+        Assert.True(!Directory.Exists(tmp) || !Directory.EnumerateFiles(tmp).Any());
+        using var client = lab.Client();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{job.JobId}/artifacts/chunked.bin")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_AfterTheJobEnded_Returns410()
+    {
+        var (agent, job) = await ClaimedJobAsync(lab, "late");
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.BuildFailed, "make: error"), LabFixture.Json);
+
+        var response = await PutAsync(agent, job.JobId, "kernel.elf", [1, 2, 3]);
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
     }
 }

@@ -14,7 +14,8 @@ public sealed class DashboardPagesTests(LabFixture lab)
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
         var (_, agent) = await lab.EnrolAsync("dash-" + tag, ["x86_64", tag]);
-        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag)));
+        // Two boots (the server takes boot reports only below the pipeline's boot.count).
+        var pushed = await lab.PushAsync(await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag).Replace("  count: 1\n", "  count: 2\n", StringComparison.Ordinal)));
         var job = (await LabFixture.NextJobAsync(agent, 10))!;
         // Boot 0 passes (the chart plots it); boot 1 panics, so the run page shows its console inline.
         await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console",
@@ -29,7 +30,8 @@ public sealed class DashboardPagesTests(LabFixture lab)
         var list = await client.GetAsync("/runs");
         var runPage = await client.GetStringAsync($"/runs/{pushed.RunId}");
         var console = await client.GetStringAsync($"/jobs/{job.JobId}/console");
-        var chart = await client.GetAsync("/charts/boot-time?commits=500");
+        // Pipeline and branch named: the defaults follow the newest passed run of any test.
+        var chart = await client.GetAsync("/charts/boot-time?commits=500&pipeline=pipelines%2Fredox-reference.yaml&branch=main");
 
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
         Assert.Equal("text/html", list.Content.Headers.ContentType?.MediaType);
@@ -63,7 +65,7 @@ public sealed class DashboardPagesTests(LabFixture lab)
         await agent.PostAsJsonAsync($"/api/agent/jobs/{panicked.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.KernelPanic, "entry"), LabFixture.Json);
         using var client = lab.Client();
 
-        var chart = await client.GetStringAsync($"/charts/boot-time?commits=500&pipeline={Uri.EscapeDataString("pipelines/redox-reference.yaml")}");
+        var chart = await client.GetStringAsync($"/charts/boot-time?commits=500&pipeline={Uri.EscapeDataString("pipelines/redox-reference.yaml")}&branch=main");
         var other = await client.GetStringAsync("/charts/boot-time?pipeline=pipelines%2Fnone.yaml");
 
         Assert.Contains($"data-series=\"chart-{tag}/qemu-0 {passed.Variant}\"", chart, StringComparison.Ordinal);

@@ -118,6 +118,14 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         [new FindingReport("double-free", new Dictionary<string, string> { ["addr"] = "0xdead", ["bt"] = "0x1,0x2" }, 7)],
         1);
 
+    /// <summary>Ends the job as an agent would: a boot outcome comes with its boot report (the server derives the job's outcome from its boots).</summary>
+    internal static async Task<HttpResponseMessage> EndAsync(HttpClient agent, Guid jobId, Outcome outcome, string? detail = null)
+    {
+        if (outcome.Kind() is OutcomeKind.Success or OutcomeKind.Kernel && outcome is not (Outcome.BuildFailed or Outcome.JobTimeout))
+            Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync($"/api/agent/jobs/{jobId}/boots/0", Boot(0, outcome) with { Detail = detail }, LabFixture.Json)).StatusCode);
+        return await agent.PostAsJsonAsync($"/api/agent/jobs/{jobId}/complete", new JobCompletion(outcome, detail), LabFixture.Json);
+    }
+
     [Fact]
     public async Task ReportBoot_SameIndexTwice_ReplacesTheBoot()
     {
@@ -182,14 +190,14 @@ public sealed class AgentJobsApiTests(LabFixture lab)
 
         foreach (var job in all.Take(all.Count - 1))
         {
-            var done = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+            var done = await EndAsync(agent, job.JobId, Outcome.Passed);
             Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
         }
         var midway = await lab.RunAsync(runId);
         Assert.Equal(Outcome.Pending, midway.Outcome);
         Assert.Null(midway.EndedAt);
 
-        await agent.PostAsJsonAsync($"/api/agent/jobs/{second.JobId}/complete", new JobCompletion(Outcome.KernelPanic, "panic at mm/buddy.c:42"), LabFixture.Json);
+        await EndAsync(agent, second.JobId, Outcome.KernelPanic, "panic at mm/buddy.c:42");
         var again = await agent.PostAsJsonAsync($"/api/agent/jobs/{second.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
 
         Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
@@ -208,6 +216,8 @@ public sealed class AgentJobsApiTests(LabFixture lab)
     {
         var (agent, _, runId, all) = await ClaimedJobAsync(machines: 2);
 
+        foreach (var job in all)
+            await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", Boot(0, Outcome.TestFailed), LabFixture.Json);
         var responses = await Task.WhenAll(all.Select(job =>
             agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.TestFailed, null), LabFixture.Json)));
 
@@ -288,9 +298,10 @@ public sealed class AgentJobsApiTests(LabFixture lab)
 
         // The agent spooled through the outage: console and boot by offset and index, then the completion.
         Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console", Chunk(0, "booted", "@@LAB end pass"), LabFixture.Json)).StatusCode);
-        Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", Boot(0, Outcome.Passed), LabFixture.Json)).StatusCode);
         foreach (var j in all)
         {
+            // Every job's boot (the server derives a job's outcome from its stored boots).
+            Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsJsonAsync($"/api/agent/jobs/{j.JobId}/boots/0", Boot(0, Outcome.Passed), LabFixture.Json)).StatusCode);
             var late = await agent.PostAsJsonAsync($"/api/agent/jobs/{j.JobId}/complete", new JobCompletion(Outcome.Passed, "1 boot passed"), LabFixture.Json);
             Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
         }
@@ -386,7 +397,7 @@ public sealed class AgentJobsApiTests(LabFixture lab)
     {
         var (agent, job, runId, all) = await ClaimedJobAsync();
         foreach (var other in all.Where(j => j.JobId != job.JobId))
-            await agent.PostAsJsonAsync($"/api/agent/jobs/{other.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+            await EndAsync(agent, other.JobId, Outcome.Passed);
 
         var failed = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.InfraError, "checkout: disk full"), LabFixture.Json);
 
@@ -396,7 +407,7 @@ public sealed class AgentJobsApiTests(LabFixture lab)
         Assert.NotEqual(job.JobId, retry.JobId);
         Assert.Equal((job.Variant, job.MachineName), (retry.Variant, retry.MachineName));
 
-        await agent.PostAsJsonAsync($"/api/agent/jobs/{retry.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+        await EndAsync(agent, retry.JobId, Outcome.Passed);
 
         var run = await lab.RunAsync(runId);
         Assert.Equal(Outcome.Passed, run.Outcome);

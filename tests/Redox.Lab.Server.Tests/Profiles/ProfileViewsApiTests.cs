@@ -97,8 +97,8 @@ public sealed class ProfileViewsApiTests(LabFixture lab)
     public async Task Diff_TwoJobsWithFiveBootsEach_MarksTheFunctionThatChangedBeyondNoise()
     {
         using var client = lab.Client();
-        var (agentA, jobA) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffa");
-        var (agentB, jobB) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffb");
+        var (agentA, jobA) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffa", boots: 5);
+        var (agentB, jobB) = await ArtifactsApiTests.ClaimedJobAsync(lab, "diffb", boots: 5);
         // Base: the allocator takes 40..44 of 100 samples per boot; head: 10..14. kmain's other work stays.
         // (Five boots a side: with four, the smallest two-sided p, 2/70, does not survive Holm's correction for two functions.)
         for (var boot = 0; boot < 5; boot++)

@@ -79,6 +79,14 @@ public sealed class LabFixture : IAsyncLifetime
             b.UseSetting("Lab:EnrolmentSecret", EnrolmentSecret);
             b.UseSetting("Lab:DataDir", Path.Combine(TempDir, "server"));
             b.UseSetting("Lab:LeaseSeconds", LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Every test enrols, pushes and logs in from 127.0.0.1: the rate limits' own tests lower these at run time.
+            b.UseSetting("Lab:RateLimits:LoginPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:EnrolPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:TokenPerMinute", "100000");
+            b.UseSetting("Lab:RateLimits:PushPerMinute", "100000");
+            // The limits at their defaults, set explicitly so Configure can put them back (configuration cannot unset a key).
+            foreach (var limit in typeof(LimitsOptions).GetProperties())
+                b.UseSetting($"Lab:Limits:{limit.Name}", Convert.ToString(limit.GetValue(new LimitsOptions()), System.Globalization.CultureInfo.InvariantCulture));
             // Short git bounds, so a test against a remote that never answers ends in seconds (a local fetch takes milliseconds).
             b.UseSetting("Lab:Git:ProcessTimeoutSeconds", GitProcessTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             b.UseSetting("Lab:Git:TotalTimeoutSeconds", GitTotalTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -194,6 +202,29 @@ public sealed class LabFixture : IAsyncLifetime
         var run = await WaitForRunAsync(pushed.RunId, r => !r.Resolving);
         Assert.True(run.Outcome != Outcome.Error, run.Detail);
         return pushed with { Commit = run.Commit };
+    }
+
+    /// <summary>
+    /// Sets configuration keys on the running server (IOptionsSnapshot/IOptionsMonitor readers see them at once) and
+    /// returns what puts the old values back. A second server would share Hangfire's global job activator, so tests
+    /// that need other settings change the fixture's own; tests of one collection never run in parallel.
+    /// </summary>
+    public IDisposable Configure(params (string Key, string Value)[] settings)
+    {
+        var config = (Microsoft.Extensions.Configuration.IConfigurationRoot)Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var old = settings.Select(s => (s.Key, config[s.Key] ?? throw new InvalidOperationException($"{s.Key} is not set on the fixture's server, so it could not be put back"))).ToList();
+        foreach (var (key, value) in settings) config[key] = value;
+        config.Reload();
+        return new Restore(() =>
+        {
+            foreach (var (key, value) in old) config[key] = value;
+            config.Reload();
+        });
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     public async Task<RunView> RunAsync(Guid runId)
