@@ -47,7 +47,7 @@ def run_one(lines):
     now = t0.isoformat()
     call("POST", f"/api/agent/jobs/{jid}/boots/0", {"index": 0, "outcome": "passed", "detail": None, "startedAt": now, "endedAt": now,
          "tscHz": 2000000000, "stages": [{"name": "entry", "source": "marker", "kernelNs": 1000, "hostNs": 1500}],
-         "metrics": [{"name": "boot.ms", "value": 1234.5, "unit": "ms", "samples": 1, "stat": None}],
+         "metrics": [{"name": "boot.ms", "value": 1234.5, "unit": "ms", "samples": 1, "stat": "p50"}],
          "tests": [], "findings": [], "corruptMarkers": 0}, token=agent)
     call("POST", f"/api/agent/jobs/{jid}/complete", {"outcome": "passed", "detail": "1 boot passed"}, token=agent)
     return jid
