@@ -7,7 +7,7 @@ chunks of 5,000 lines, one boot report and the completion. One run's console is 
 lines repeated (a kernel that floods); the other TYPICAL_BOOTS runs' consoles are one LOG file each (a
 typical Redox boot). Prints the job ids of both kinds.
 """
-import json, sys, urllib.request, datetime, itertools
+import json, sys, urllib.request, urllib.error, datetime, itertools
 
 server, admin, repo, secret = sys.argv[1:5]
 flood_mb, typical = int(sys.argv[5]), int(sys.argv[6])
@@ -17,14 +17,18 @@ def call(method, path, body=None, token=admin, ok=(200, 201, 204)):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(server + path, data=data, method=method,
                                  headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as r:
+    try:
+        r = urllib.request.urlopen(req, timeout=300)
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
+    with r:
         if r.status not in ok:
             raise SystemExit(f"{method} {path}: {r.status}")
         raw = r.read()
         return json.loads(raw) if raw else None
 
 call("POST", "/api/repositories", {"name": "bench", "url": repo, "defaultBranch": "main",
-                                   "pipelineFiles": ["pipelines/*.yaml"], "trusted": True, "pushers": ["*"]})
+                                   "pipelines": ["pipelines/*.yaml"], "trusted": True, "pushers": ["*"]})
 enrolled = call("POST", "/api/agents/enrol", {"name": "bench-agent", "secret": secret, "version": "bench",
                 "machines": [{"name": "qemu-0", "driver": "qemu", "tags": ["x86_64", "bench"], "cpus": 1, "memoryMiB": 256}]})
 agent = enrolled["token"]
@@ -43,7 +47,7 @@ def run_one(lines):
     now = t0.isoformat()
     call("POST", f"/api/agent/jobs/{jid}/boots/0", {"index": 0, "outcome": "passed", "detail": None, "startedAt": now, "endedAt": now,
          "tscHz": 2000000000, "stages": [{"name": "entry", "source": "marker", "kernelNs": 1000, "hostNs": 1500}],
-         "metrics": [{"name": "boot.ms", "value": 1234.5, "unit": "ms", "samples": 1, "stat": None}],
+         "metrics": [{"name": "boot.ms", "value": 1234.5, "unit": "ms", "samples": 1, "stat": "p50"}],
          "tests": [], "findings": [], "corruptMarkers": 0}, token=agent)
     call("POST", f"/api/agent/jobs/{jid}/complete", {"outcome": "passed", "detail": "1 boot passed"}, token=agent)
     return jid
