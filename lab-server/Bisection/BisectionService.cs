@@ -15,7 +15,8 @@ namespace Redox.Lab.Server.Bisection;
 /// pipeline's cap); still inconclusive at the cap, it is bad when its median is nearer the bad commit's than the
 /// good one's, and its evidence says so.
 /// One bisection per run, machine and variant: for the regression that matters most (a bug, then a failing
-/// test, then the largest relative shift); the others of that run usually share its cause.
+/// test, then the largest relative shift); the others of that run usually share its cause. A lasting step that
+/// change-point detection found in the history gets its own (<see cref="StartHistoryAsync"/>).
 /// </summary>
 public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQueries samples, Thresholds thresholds, RunScheduler scheduler, TimeProvider clock, ILogger<BisectionService> log)
 {
@@ -28,28 +29,51 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
             .ToListAsync(ct);
         foreach (var group in regressions.GroupBy(v => (v.MachineId, v.Variant)))
         {
-            if (await db.Set<BisectionRow>().AnyAsync(b => b.RunId == runId && b.MachineId == group.Key.MachineId && b.Variant == group.Key.Variant, ct))
+            if (await db.Set<BisectionRow>().AnyAsync(b => b.RunId == runId && b.MachineId == group.Key.MachineId && b.Variant == group.Key.Variant
+                                                           && b.Subject != Subjects.History, ct))
                 continue;
             var target = group
                 .OrderBy(v => v.Subject switch { Subjects.Bug => 0, Subjects.Test => 1, _ => 2 })
                 .ThenByDescending(v => v.Shift is { } s && v.BaselineMedian is { } m && m != 0 ? Math.Abs(s / m) : 0)
                 .First();
-            var commits = await git.RangeAsync(run.Repository.Url, good, run.Commit, ct);
-            // Nothing untested between them: the candidate itself is the first bad commit; no bisection needed.
-            if (commits.Count < 2) continue;
-            var now = clock.GetUtcNow();
-            var row = new BisectionRow
-            {
-                Id = Guid.CreateVersion7(now), RunId = runId, MachineId = target.MachineId, Variant = target.Variant,
-                Subject = target.Subject, Name = target.Name, GoodCommit = good, BadCommit = run.Commit,
-                Commits = string.Join(' ', commits), Low = -1, High = commits.Count - 1,
-                MaxSteps = RunJudge.SpecOf(run).BisectSteps, CreatedAt = now, UpdatedAt = now,
-            };
-            db.Set<BisectionRow>().Add(row);
-            await db.SaveChangesAsync(ct);
-            log.LogInformation("Run {RunId}: bisecting {Subject} {Name} over {Count} commits", runId, target.Subject, target.Name, commits.Count);
-            await AdvanceAsync(row.Id, ct);
+            await BeginAsync(run, target.MachineId, target.Variant, target.Subject, target.Name, good, run.Commit, ct);
         }
+    }
+
+    /// <summary>
+    /// Bisects a lasting step of the default branch's history (<see cref="ChangePoints"/>, a verdict of subject
+    /// <c>history</c> on <paramref name="runId"/>): between the last tested commit before the step (good) and the
+    /// first tested commit after it (bad), when commits the lab never tested lie between them (a push of several
+    /// commits tests only its head). Each step is judged on the step's metric or stage, as a run's bisection is.
+    /// Idempotent: the judge may run twice.
+    /// </summary>
+    public async Task StartHistoryAsync(Guid runId, Guid machineId, string variant, string name, string good, string bad, CancellationToken ct)
+    {
+        if (await db.Set<BisectionRow>().AnyAsync(b => b.RunId == runId && b.MachineId == machineId && b.Variant == variant
+                                                       && b.Subject == Subjects.History && b.Name == name, ct))
+            return;
+        var run = await db.Runs.AsNoTracking().Include(r => r.Repository).SingleAsync(r => r.Id == runId, ct);
+        await BeginAsync(run, machineId, variant, Subjects.History, name, good, bad, ct);
+    }
+
+    /// <summary>Opens a bisection over the commits after <paramref name="good"/> up to <paramref name="bad"/> and takes its first step.</summary>
+    private async Task BeginAsync(RunRow run, Guid machineId, string variant, string subject, string name, string good, string bad, CancellationToken ct)
+    {
+        var commits = await git.RangeAsync(run.Repository.Url, good, bad, ct);
+        // Nothing untested between them: the bad commit itself is the first bad commit; no bisection needed.
+        if (commits.Count < 2) return;
+        var now = clock.GetUtcNow();
+        var row = new BisectionRow
+        {
+            Id = Guid.CreateVersion7(now), RunId = run.Id, MachineId = machineId, Variant = variant,
+            Subject = subject, Name = name, GoodCommit = good, BadCommit = bad,
+            Commits = string.Join(' ', commits), Low = -1, High = commits.Count - 1,
+            MaxSteps = RunJudge.SpecOf(run).BisectSteps, CreatedAt = now, UpdatedAt = now,
+        };
+        db.Set<BisectionRow>().Add(row);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("Run {RunId}: bisecting {Subject} {Name} over {Count} commits", run.Id, subject, name, commits.Count);
+        await AdvanceAsync(row.Id, ct);
     }
 
     /// <summary>A bisection run ended (a step, or an extra round of a step): judge what it can and move on.</summary>
@@ -167,7 +191,9 @@ public sealed class BisectionService(LabDbContext db, GitMirrors git, SampleQuer
         BisectionRow b, IReadOnlyList<BootSample> good, IReadOnlyList<BootSample> step, IReadOnlyList<BootSample> bad,
         Redox.Lab.Contracts.Pipelines.JudgeSpec spec, VerdictEngine.ThresholdLookup lookup)
     {
-        var result = VerdictEngine.Judge(good, step, spec, lookup).FirstOrDefault(r => r.Subject == b.Subject && r.Name == b.Name);
+        // A history step is about a metric or a stage: the step's verdict of that name.
+        var result = VerdictEngine.Judge(good, step, spec, lookup).FirstOrDefault(r => r.Name == b.Name
+            && (r.Subject == b.Subject || (b.Subject == Subjects.History && r.Subject is Subjects.Metric or Subjects.Stage)));
         if (b.Subject is Subjects.Bug or Subjects.Test)
         {
             var seen = result?.Verdict is VerdictNames.Regression or VerdictNames.Known;

@@ -18,9 +18,10 @@ public sealed record ChangePoint(int Index, double Before, double After)
 /// median of a metric or stage on one machine and variant, oldest commit first. A step that lasts (at least
 /// <see cref="MinSegment"/> commits on each side), is worse by at least the series' threshold, and that no
 /// commit's own verdict called a regression, opens one: a verdict of subject <c>history</c> on the run that
-/// revealed it, naming the commit where the step begins.
+/// revealed it, naming the commit where the step begins; untested commits before that one are bisected
+/// (<see cref="Bisection.BisectionService.StartHistoryAsync"/>).
 /// </summary>
-public sealed class ChangePoints(LabDbContext db, GitMirrors git, SampleQueries samples, Thresholds thresholds, TimeProvider clock)
+public sealed class ChangePoints(LabDbContext db, GitMirrors git, SampleQueries samples, Thresholds thresholds, Bisection.BisectionService bisections, TimeProvider clock)
 {
     /// <summary>Commits a segment must span for its step to count as lasting.</summary>
     public const int MinSegment = 3;
@@ -81,21 +82,28 @@ public sealed class ChangePoints(LabDbContext db, GitMirrors git, SampleQueries 
                     if (!worse || !(Math.Abs(cp.Relative) >= threshold)) continue;
                     var stepCommit = commits[indexed[cp.Index].i];
                     var before = commits[indexed[cp.Index - 1].i];
-                    var alreadyJudged = await db.Set<VerdictRow>().AnyAsync(v =>
+                    var judged = await db.Set<VerdictRow>().AsNoTracking().Where(v =>
                         v.MachineId == p.MachineId && v.Variant == p.Variant && v.Name == key && v.Verdict == VerdictNames.Regression
                         && ((v.Subject == Subjects.History && v.BaselineCommit == before)
-                            || db.Runs.Any(r => r.Id == v.RunId && r.Commit == stepCommit)), ct);
-                    if (alreadyJudged) continue;
-                    db.Set<VerdictRow>().Add(new VerdictRow
+                            || db.Runs.Any(r => r.Id == v.RunId && r.Commit == stepCommit)))
+                        .Select(v => new { v.RunId, v.Subject }).FirstOrDefaultAsync(ct);
+                    if (judged is null)
                     {
-                        RunId = runId, MachineId = p.MachineId, Variant = p.Variant, Subject = Subjects.History, Name = key,
-                        Verdict = VerdictNames.Regression, BaselineCommit = before, Unit = unit, Better = better == Better.Lower ? "lower" : "higher",
-                        BaselineCount = cp.Index, CandidateCount = indexed.Count - cp.Index, BaselineMedian = cp.Before, CandidateMedian = cp.After,
-                        Shift = cp.After - cp.Before, Threshold = threshold, UpdatedAt = clock.GetUtcNow(),
-                        Detail = string.Create(CultureInfo.InvariantCulture,
-                            $"lasting step at {stepCommit[..12]}: median {cp.Before:G6} → {cp.After:G6} {unit} ({cp.Relative:+0.0%;-0.0%}) over {indexed.Count} tested commits (ED-PELT)"),
-                    });
-                    await db.SaveChangesAsync(ct);
+                        db.Set<VerdictRow>().Add(new VerdictRow
+                        {
+                            RunId = runId, MachineId = p.MachineId, Variant = p.Variant, Subject = Subjects.History, Name = key,
+                            Verdict = VerdictNames.Regression, BaselineCommit = before, Unit = unit, Better = better == Better.Lower ? "lower" : "higher",
+                            BaselineCount = cp.Index, CandidateCount = indexed.Count - cp.Index, BaselineMedian = cp.Before, CandidateMedian = cp.After,
+                            Shift = cp.After - cp.Before, Threshold = threshold, UpdatedAt = clock.GetUtcNow(),
+                            Detail = string.Create(CultureInfo.InvariantCulture,
+                                $"lasting step at {stepCommit[..12]}: median {cp.Before:G6} → {cp.After:G6} {unit} ({cp.Relative:+0.0%;-0.0%}) over {indexed.Count} tested commits (ED-PELT)"),
+                        });
+                        await db.SaveChangesAsync(ct);
+                    }
+                    // This run's step (new, or found before a crash left it unbisected): untested commits between the
+                    // two tested ones are bisected for the first bad commit.
+                    if (judged is null || (judged.RunId == runId && judged.Subject == Subjects.History))
+                        await bisections.StartHistoryAsync(runId, p.MachineId, p.Variant, key, before, stepCommit, ct);
                 }
             }
         }

@@ -8,7 +8,8 @@ namespace Redox.Lab.Server.Tests.Verdicts;
 /// Change points along the default branch on the real server and PostgreSQL, with a scripted agent: eight commits
 /// pushed one by one, a 4% step at the fifth that no commit's own five boots can resolve (each verdict against
 /// its predecessor is inconclusive), and ED-PELT over the per-commit medians opens one regression of subject
-/// <c>history</c> naming where the step begins.
+/// <c>history</c> naming where the step begins. The fifth push carries three commits the lab never tested before
+/// its head, the second of them the one that made the step: the history regression bisects them to it.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class ChangePointsHistoryTests(LabFixture lab) : IAsyncLifetime
@@ -49,8 +50,19 @@ public sealed class ChangePointsHistoryTests(LabFixture lab) : IAsyncLifetime
         using var client = lab.Client();
         var commits = new List<string>();
         var runs = new List<RunVerdictsView>();
+        var untestedCommits = new List<string>();
         for (var i = 0; i < Medians.Length; i++)
         {
+            if (i == 4)
+            {
+                // Pushed together with the 5th commit, never tested alone: the step begins at the second.
+                for (var u = 0; u < 3; u++)
+                {
+                    var untested = (await _repo.CommitAsync(new Dictionary<string, string> { ["kernel.c"] = $"// 4.{u}\n" }, $"kernel 4.{u}")).Trim();
+                    _agent.Kernels[untested] = new ScriptedKernel(u == 0 ? Medians[3] : Medians[4], Noise: 0);
+                    untestedCommits.Add(untested);
+                }
+            }
             var commit = i == 0
                 ? (await _repo.GitAsync("rev-parse", "HEAD")).Trim()
                 : (await _repo.CommitAsync(new Dictionary<string, string> { ["kernel.c"] = $"// {i}\n" }, $"kernel {i}")).Trim();
@@ -74,8 +86,20 @@ public sealed class ChangePointsHistoryTests(LabFixture lab) : IAsyncLifetime
         Assert.InRange(step.RelativeShift!.Value, 0.035, 0.045);
         Assert.True(runs.IndexOf(revealed) >= 6, "a step needs three commits on each side");
 
+        // Bisected over the commits between the two tested ones: the second untested commit made the step.
+        var bisection = await Judged.UntilAsync(async () =>
+            (await client.GetFromJsonAsync<RunVerdictsView>($"/api/runs/{revealed.RunId}/verdicts", LabFixture.Json))!
+                .Bisections.FirstOrDefault(b => b.Subject == "history" && b.State != "running"));
+        Assert.Equal("done", bisection.State);
+        Assert.Equal("syscall.enosys.cycles", bisection.Name);
+        Assert.Equal(commits[3], bisection.GoodCommit);
+        Assert.Equal(commits[4], bisection.BadCommit);
+        Assert.Equal(untestedCommits[1], bisection.FirstBadCommit);
+        Assert.Contains(bisection.Evidence, e => e.StartsWith($"{untestedCommits[1][..12]}: bad", StringComparison.Ordinal));
+        Assert.Contains(bisection.Evidence, e => e.StartsWith($"{untestedCommits[0][..12]}: good", StringComparison.Ordinal));
+
         // It is listed with the lab's regressions.
         var regressions = (await client.GetFromJsonAsync<List<RegressionView>>("/api/regressions", LabFixture.Json))!;
-        Assert.Contains(regressions, r => r.RunId == revealed.RunId && r.Verdict.Subject == "history");
+        Assert.Contains(regressions, r => r.RunId == revealed.RunId && r.Verdict.Subject == "history" && r.Bisection?.FirstBadCommit == untestedCommits[1]);
     }
 }
