@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Tests.Artifacts;
@@ -40,15 +38,9 @@ public sealed class BackupRestoreTests(LabFixture lab)
             Assert.Equal(await ScalarAsync(lab.ConnectionString, query), await ScalarAsync(restored, query));
 
         // A server on the restored database answers as the original does, for the seeded run.
-        await using var second = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("ConnectionStrings:Lab", restored);
-            b.UseSetting("Lab:EnrolmentSecret", LabFixture.EnrolmentSecret);
-            b.UseSetting("Lab:DataDir", restoredData);
-            b.UseEnvironment("Testing");
-        });
+        await using var second = await ServerProcess.StartAsync(restored, restoredData, LabFixture.EnrolmentSecret);
         using var before = lab.Client();
-        using var after = second.CreateClient();
+        using var after = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{second.Port}"), Timeout = TimeSpan.FromSeconds(90) };
         after.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", lab.AdminToken);
         var original = (await before.GetFromJsonAsync<RunView>($"/api/runs/{runId}", LabFixture.Json))!;
         var run = (await after.GetFromJsonAsync<RunView>($"/api/runs/{runId}", LabFixture.Json))!;
