@@ -47,5 +47,8 @@ echo "logs: $log"
 # The dashboard's browser tests save a screenshot of every page (tests/Redox.Lab.Dashboard.Tests).
 shots=${LAB_SCREENSHOTS:-$root/artifacts/dashboard-screenshots}
 [ -d "$shots" ] && echo "dashboard screenshots: $shots ($(ls "$shots" | wc -l) pages)"
+# The end-to-end cases of other kernels write what their runs and run pages showed (tests/Redox.Lab.EndToEnd.Tests/CaseReport.cs).
+cases=${LAB_E2E_CASES:-$root/artifacts/e2e-cases}
+[ -d "$cases" ] && echo "end-to-end cases: $cases ($(ls "$cases" | wc -l) runs)"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$broken" = 0 ]

@@ -33,6 +33,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.True(boot.Stages[1].KernelNs > 0, "the init stage has the kernel's printk time");
         Assert.Null(boot.Stages[2].KernelNs); // printed by userspace
         Assert.Empty(boot.Findings);
+        await CaseReport.WriteAsync(lab, "linux-pass", run);
     }
 
     [Fact]
@@ -43,6 +44,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         var boot = Assert.Single(Assert.Single(run.Jobs).Boots);
         Assert.True(run.Outcome == Outcome.Passed, $"{run.Outcome}: {boot.Detail}\n{lab.Diagnostics()}");
         Assert.StartsWith("the machine powered off cleanly", boot.Detail, StringComparison.Ordinal);
+        await CaseReport.WriteAsync(lab, "linux-poweroff", run);
     }
 
     [Fact]
@@ -68,6 +70,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         var page = await lab.Http.GetStringAsync($"/runs/{run.Id}");
         Assert.Contains("stages not reached: userspace", page, StringComparison.Ordinal);
         Assert.Contains("<pre class=\"bt\">dump_stack_lvl", page, StringComparison.Ordinal);
+        await CaseReport.WriteAsync(lab, "linux-panic", run);
     }
 
     [Fact]
@@ -86,6 +89,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.Contains("write_sysrq_trigger+0x", f["bt.sym"], StringComparison.Ordinal);
         var page = await lab.Http.GetStringAsync($"/runs/{run.Id}");
         Assert.Contains("<code>insn=", page, StringComparison.Ordinal);
+        await CaseReport.WriteAsync(lab, "linux-sysrq-crash", run);
     }
 
     [Fact]
@@ -133,6 +137,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         Assert.Equal(["start", "freelist", "userspace"], boot2024.Stages.Select(s => s.Name));
         Assert.Contains("last stage userspace", boot2024.Detail, StringComparison.Ordinal);
         Assert.Contains("stages not reached: freelist, userspace", Assert.Single(jobs["y2017"].Boots).Detail, StringComparison.Ordinal);
+        await CaseReport.WriteAsync(lab, "redox-replays", run);
     }
 
     [Theory]
@@ -146,6 +151,7 @@ public sealed class AnyKernelTests(LabFixture lab)
         var job = Assert.Single(run.Jobs);
         Assert.True(run.Outcome == Outcome.Passed, $"{run.Outcome}: {job.Detail}\n{lab.Diagnostics()}");
         Assert.Equal(["entry", "mm", "smp", "bootstrap", "kmain-done"], Assert.Single(job.Boots).Stages.Select(s => s.Name));
+        await CaseReport.WriteAsync(lab, Path.GetFileNameWithoutExtension(pipeline), run);
     }
 
     /// <summary>Debian's stock kernel and a busybox-static initramfs, committed with a pipeline that boots them.</summary>

@@ -39,6 +39,7 @@ public sealed class ForeignKernelTests(LabFixture lab)
         var hostTimes = boot.Stages.Select(s => s.HostNs).ToList();
         Assert.Equal(hostTimes.Order(), hostTimes);
         Assert.True(hostTimes[0] > 0);
+        await CaseReport.WriteAsync(lab, "redox-log", run);
     }
 
     [Fact]
@@ -49,6 +50,7 @@ public sealed class ForeignKernelTests(LabFixture lab)
 
         Assert.Equal(Outcome.KernelPanic, run.Outcome);
         Assert.Equal(["start", "freelist", "bsp", "userspace"], run.Jobs[0].Boots.Single().Stages.Select(s => s.Name));
+        await CaseReport.WriteAsync(lab, "redox-log-panic", run);
     }
 
     [Fact]
@@ -63,6 +65,7 @@ public sealed class ForeignKernelTests(LabFixture lab)
         Assert.True(run.Outcome == Outcome.Garbage, $"{run.Outcome}: {run.Jobs[0].Detail}\n{lab.Diagnostics()}");
         Assert.Equal(OutcomeKind.Kernel, run.Outcome.Kind());
         Assert.Contains(await lab.GetConsoleAsync(run.Jobs[0].Id), l => l.Boot == 0);
+        await CaseReport.WriteAsync(lab, "garbage", run);
     }
 
     private async Task<RunView> PushForeignAsync(string name, string prepare, string asFlags = "")
