@@ -79,7 +79,8 @@ public sealed class AgentWorkerTests : IDisposable
         using var worker = NewWorker(pool);
         await worker.StartAsync(CancellationToken.None);
 
-        // The second job's lease is renewed while the first one holds the machine.
+        // The second job's lease is renewed while the first one holds the machine (powered on, its boot held).
+        await busy.PoweredOn.Task.WaitAsync(Wait);
         await WaitUntil(() => Requests().Count(r => r == $"POST /api/agent/jobs/{second.JobId:D}/heartbeat") >= 2);
         Assert.Single(busy.Sessions);
         release.SetResult();
