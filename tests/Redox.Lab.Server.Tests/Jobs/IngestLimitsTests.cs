@@ -216,6 +216,67 @@ public sealed class IngestLimitsTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task NextJob_Assignment_PublishesTheReportLimits()
+    {
+        using var limits = lab.Configure(("Lab:Limits:TestsPerBoot", "123"));
+
+        var (_, job) = await ClaimedJobAsync();
+
+        Assert.Equal(new ReportLimits(32L * 1024 * 1024, 1_000, 123, 10_000, 1_000, 4096), job.Limits);
+    }
+
+    [Fact]
+    public async Task ReportBoot_OverTheRequestLimit_Returns413ProblemAndStoresNothing()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        // One byte past the published limit: the problem answer comes before the body is read.
+        var limit = job.Limits!.ReportBytes;
+        var prefix = "{\"index\":0,\"outcome\":\"passed\",\"detail\":\"";
+        var suffix = "\",\"startedAt\":\"2026-01-02T03:04:05Z\",\"endedAt\":\"2026-01-02T03:04:06Z\",\"stages\":[],\"metrics\":[],\"tests\":[],\"findings\":[],\"corruptMarkers\":0}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/agent/jobs/{job.JobId}/boots/0")
+        {
+            Content = new StringContent(prefix + new string('x', (int)limit + 1 - prefix.Length - suffix.Length) + suffix, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+
+        var response = await agent.SendAsync(request);
+
+        // A clear, final answer: the agent's spool does not retry a 4xx other than 408/429 (JobSpool, SPOOL.md).
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty((await JobAsync(job)).Boots);
+    }
+
+    [Fact]
+    public async Task ReportBoot_CutByTheAgent_RecordedInTheDetailAndJudgedTheKernelsFault()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        var cut = AgentJobsApiTests.Boot(0, Outcome.Passed) with { Cut = new ReportCut(Tests: 790_000, ProfileChars: 5_000) };
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", cut, LabFixture.Json);
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var stored = await JobAsync(job);
+        var boot = Assert.Single(stored.Boots);
+        Assert.Equal(Outcome.TestFailed, boot.Outcome);
+        Assert.Equal("lab limit: 790000 tests and 5000 profile characters not sent by the agent (over the lab's report limits)", boot.Detail);
+        Assert.Equal(Outcome.TestFailed, stored.Outcome);
+        Assert.DoesNotContain((await lab.RunAsync(job.RunId)).Jobs, j => j.Attempt > 1);
+    }
+
+    [Fact]
+    public async Task ReportBoot_NegativeCut_Returns400()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.Passed) with { Cut = new ReportCut(Tests: -1) }, LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty((await JobAsync(job)).Boots);
+    }
+
+    [Fact]
     public async Task Push_HugeRepositoryString_Returns413BeforeReadingIt()
     {
         using var admin = lab.Client();
