@@ -50,7 +50,7 @@ public static class BootLimits
         return report with { Outcome = outcome, Detail = detail, Stages = stages, Metrics = metrics, Tests = tests, Findings = findings, Cut = null };
     }
 
-    private static string Bound(string text) => text.Length <= TextChars ? text : text[..TextChars] + $" [lab: cut at {TextChars} of {text.Length} characters]";
+    internal static string Bound(string text) => text.Length <= TextChars ? text : text[..TextChars] + $" [lab: cut at {TextChars} of {text.Length} characters]";
 
-    private static string? BoundOrNull(string? text) => text is null ? null : Bound(text);
+    internal static string? BoundOrNull(string? text) => text is null ? null : Bound(text);
 }
