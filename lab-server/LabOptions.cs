@@ -70,6 +70,12 @@ public sealed class LimitsOptions
     /// <summary>Console text stored per job, in UTF-8 bytes.</summary>
     public long ConsoleBytesPerJob { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Console lines stored per boot (and for the build output): one boot's flood leaves the next boots their console.</summary>
+    public long ConsoleLinesPerBoot { get; set; } = 500_000;
+
+    /// <summary>Console text stored per boot (and for the build output), in UTF-8 bytes.</summary>
+    public long ConsoleBytesPerBoot { get; set; } = 32L * 1024 * 1024;
+
     /// <summary>Boot stages stored per boot.</summary>
     public int StagesPerBoot { get; set; } = 1_000;
 

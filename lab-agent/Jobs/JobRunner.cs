@@ -97,6 +97,8 @@ public sealed class JobRunner(
                 // Every boot tells the server what machine it ran on (drift: Machines/Health/README.md).
                 if (report.Outcome.Kind() != OutcomeKind.Infrastructure)
                     report = report with { Fingerprint = Machines.Health.HealthChecker.Fingerprint(machine, report) };
+                // Within the server's published limits, what is left out counted in the report (Server/SPOOL.md).
+                report = BootReportFit.Fit(report, job.Limits ?? ReportLimits.Default);
                 spool.Boot(report);
                 reports.Add(report);
             }

@@ -241,7 +241,19 @@ public sealed class JobSpool : IAsyncDisposable
     {
         if (item.Boot is { } boot)
         {
-            await _server.PostBootAsync(JobId, boot, cancellationToken);
+            try
+            {
+                await _server.PostBootAsync(JobId, boot, cancellationToken);
+            }
+            catch (LabServerException e) when (e.Status == (int)HttpStatusCode.RequestEntityTooLarge)
+            {
+                // Too large even after BootReportFit (a server whose limit is below what it published, or a report
+                // spooled before the limits were known): the boot goes without its lists, counted as cut, so it is
+                // stored and judged, not lost and retried as an infrastructure error. A second 413 is not retried.
+                var stripped = BootReportFit.Stripped(boot, ReportLimits.Default.TextChars);
+                _log.LogWarning("Job {Job}: boot report {Index} too large for the server ({Error}); sending it without {Cut}", JobId, boot.Index, e.Message, stripped.Cut);
+                await _server.PostBootAsync(JobId, stripped, cancellationToken);
+            }
         }
         else if (item.Completion is { } completion)
         {

@@ -33,6 +33,8 @@ public sealed record MachinesUpdate(IReadOnlyList<MachineInfo> Machines);
 /// <param name="BootCount">Boots to run instead of the pipeline's <c>boot.count</c> (the lab's extra, baseline,
 /// bisection and calibration boots); null: the pipeline's.</param>
 /// <param name="Trusted">The repository is registered trusted: its build may have the network when the pipeline asks (<c>build.network</c>).</param>
+/// <param name="Limits">What the server stores of a boot report (its published limits): the agent cuts its reports to
+/// fit them and says what it cut (<see cref="BootReport.Cut"/>). Null from an older server: <see cref="ReportLimits.Default"/>.</param>
 public sealed record JobAssignment(
     Guid JobId,
     Guid RunId,
@@ -44,7 +46,48 @@ public sealed record JobAssignment(
     string MachineName,
     int LeaseSeconds,
     int? BootCount = null,
-    bool Trusted = false);
+    bool Trusted = false,
+    ReportLimits? Limits = null);
+
+/// <summary>
+/// The server's limits on one boot report (API.md, "Limits every route keeps"), published in every
+/// <see cref="JobAssignment"/> so the agent sends reports that fit instead of reports the server refuses.
+/// </summary>
+/// <param name="ReportBytes">Largest request body of <c>POST .../boots/{index}</c> (JSON, UTF-8 bytes); past it: <c>413</c>.</param>
+/// <param name="StagesPerBoot">Stages stored per boot.</param>
+/// <param name="TestsPerBoot">Test results stored per boot.</param>
+/// <param name="MetricsPerBoot">Metrics stored per boot.</param>
+/// <param name="FindingsPerBoot">Findings stored per boot.</param>
+/// <param name="TextChars">Longest name, unit, result or detail stored (characters).</param>
+public sealed record ReportLimits(long ReportBytes, int StagesPerBoot, int TestsPerBoot, int MetricsPerBoot, int FindingsPerBoot, int TextChars)
+{
+    /// <summary>The server's defaults (<c>Lab:Limits</c>).</summary>
+    public static ReportLimits Default { get; } = new(32L * 1024 * 1024, 1_000, 10_000, 10_000, 1_000, 4096);
+}
+
+/// <summary>
+/// What the agent left out of a boot report to keep it within the server's <see cref="ReportLimits"/>: counts of the
+/// items not sent and the characters of profile not sent. The server records it in the boot's detail and judges a
+/// boot that had to be cut as the kernel's fault (a flood), like a cut it makes itself.
+/// </summary>
+public sealed record ReportCut(int Stages = 0, int Tests = 0, int Metrics = 0, int Findings = 0, long ProfileChars = 0)
+{
+    public bool Any => Stages > 0 || Tests > 0 || Metrics > 0 || Findings > 0 || ProfileChars > 0;
+
+    public bool Valid => Stages >= 0 && Tests >= 0 && Metrics >= 0 && Findings >= 0 && ProfileChars >= 0;
+
+    /// <summary>"12 tests, 3 findings and 40000 profile characters", for the boot's detail.</summary>
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (Stages > 0) parts.Add($"{Stages} stages");
+        if (Tests > 0) parts.Add($"{Tests} tests");
+        if (Metrics > 0) parts.Add($"{Metrics} metrics");
+        if (Findings > 0) parts.Add($"{Findings} findings");
+        if (ProfileChars > 0) parts.Add($"{ProfileChars} profile characters");
+        return parts.Count <= 1 ? string.Concat(parts) : string.Join(", ", parts[..^1]) + " and " + parts[^1];
+    }
+}
 
 /// <summary>Answer to POST /api/agent/jobs/{id}/heartbeat.</summary>
 /// <param name="Continue">False when the job was cancelled or already failed (agent-lost): stop working on it.</param>
@@ -84,6 +127,7 @@ public sealed record TestReport(string Name, string Result, string? Detail);
 public sealed record FindingReport(string Kind, IReadOnlyDictionary<string, string> Fields, long Line);
 
 /// <summary>POST /api/agent/jobs/{id}/boots/{index}: the measured result of one boot (idempotent by index).</summary>
+/// <remarks><c>Cut</c>: what the agent left out to fit the server's <see cref="ReportLimits"/> (null: nothing).</remarks>
 public sealed record BootReport(
     int Index,
     Outcome Outcome,
@@ -97,7 +141,8 @@ public sealed record BootReport(
     IReadOnlyList<FindingReport> Findings,
     int CorruptMarkers,
     string? Profile = null,
-    IReadOnlyDictionary<string, string>? Fingerprint = null);
+    IReadOnlyDictionary<string, string>? Fingerprint = null,
+    ReportCut? Cut = null);
 
 /// <summary>POST /api/agent/jobs/{id}/complete: the job's end (idempotent).</summary>
 public sealed record JobCompletion(Outcome Outcome, string? Detail);

@@ -115,6 +115,7 @@ public static partial class AgentsApi
         if (report.Outcome == Outcome.Pending) return Problem(400, "Invalid boot", "a boot report needs an outcome other than pending");
         if (report.Fingerprint is { } fp && (fp.Count > 20 || fp.Any(kv => kv.Key.Length > 40 || kv.Value.Length > 200)))
             return Problem(400, "Invalid boot", "fingerprint: at most 20 keys of 40 and values of 200 characters");
+        if (report.Cut is { Valid: false }) return Problem(400, "Invalid boot", "cut: counts must be >= 0");
         var status = await jobs.ReportBootAsync(AgentTokenHandler.AgentId(user), id, report, ct);
         if (status == JobCallStatus.Ok && report.Fingerprint is { Count: > 0 } fingerprint)
             await health.BootFingerprintAsync(id, AgentText.Storable(fingerprint), report.StartedAt, ct);

@@ -79,8 +79,19 @@ public sealed class AgentJobs(
         // ended agent-lost: its holder's spooled lines arrive after an outage (LateResults).
         if (state != JobStates.Running && !lost) return (JobCallStatus.Ended, stored);
 
-        // Line length and per-job caps (ConsoleLimits): validation there, storage here.
-        var limited = ConsoleLimits.Apply(chunk.Lines.Skip(plan.Skip), chunk.Offset + plan.Skip, stored - dropped, bytes, dropped, options.Value.Limits);
+        // The job's boots' counters (a handful of rows), under the job's row lock like the job's own.
+        var boots = new Dictionary<int, BootConsole>();
+        await using (var read = new NpgsqlCommand("SELECT boot, lines, bytes, dropped FROM console_boots WHERE job_id = $1", connection, tx))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                boots[reader.GetInt32(0)] = new BootConsole { Lines = reader.GetInt64(1), Bytes = reader.GetInt64(2), Dropped = reader.GetInt64(3) };
+        }
+        var bootsDropped = boots.Values.Sum(b => b.Dropped);
+
+        // Line length, per-boot and per-job caps (ConsoleLimits): validation there, storage here.
+        var limited = ConsoleLimits.Apply(chunk.Lines.Skip(plan.Skip), chunk.Offset + plan.Skip, stored - dropped - bootsDropped, bytes, dropped, boots, options.Value.Limits);
         if (limited.Lines.Count > 0)
         {
             await using var copy = await connection.BeginBinaryImportAsync(
@@ -104,6 +115,19 @@ public sealed class AgentJobs(
             update.Parameters.Add(new NpgsqlParameter { Value = limited.StoredBytes, NpgsqlDbType = NpgsqlDbType.Bigint });
             update.Parameters.Add(new NpgsqlParameter { Value = limited.Dropped, NpgsqlDbType = NpgsqlDbType.Bigint });
             await update.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var (boot, counts) in boots.Where(b => b.Value.Changed))
+        {
+            await using var upsert = new NpgsqlCommand("""
+                INSERT INTO console_boots (job_id, boot, lines, bytes, dropped) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (job_id, boot) DO UPDATE SET lines = EXCLUDED.lines, bytes = EXCLUDED.bytes, dropped = EXCLUDED.dropped
+                """, connection, tx);
+            upsert.Parameters.Add(new NpgsqlParameter { Value = jobId, NpgsqlDbType = NpgsqlDbType.Uuid });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = boot, NpgsqlDbType = NpgsqlDbType.Integer });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = counts.Lines, NpgsqlDbType = NpgsqlDbType.Bigint });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = counts.Bytes, NpgsqlDbType = NpgsqlDbType.Bigint });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = counts.Dropped, NpgsqlDbType = NpgsqlDbType.Bigint });
+            await upsert.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
         return (JobCallStatus.Ok, plan.Next);
@@ -162,6 +186,8 @@ public sealed class AgentJobs(
     /// </summary>
     public async Task<JobCallStatus> CompleteAsync(Guid agentId, Guid jobId, JobCompletion completion, CancellationToken ct)
     {
+        // The agent's detail is stored and shown: bounded like every other text an agent sends.
+        completion = completion with { Detail = BootLimits.BoundOrNull(completion.Detail) };
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var job = await db.LockJobAsync(jobId, ct);
         if (job is null) return JobCallStatus.NotFound;
@@ -175,7 +201,14 @@ public sealed class AgentJobs(
             .Select(r => new { r.BootCount, r.PipelineYaml, r.PipelinePath }).SingleAsync(ct);
         var (outcome, detail) = JobOutcomes.Derive(completion, job.CancelRequestedAt is not null, boots,
             JobOutcomes.ExpectedBoots(run.BootCount, run.PipelineYaml, run.PipelinePath));
-        if (job.ConsoleDropped > 0) detail = $"{detail}{(detail is null ? "" : "; ")}console: {job.ConsoleDropped} lines past the lab's limit counted, not stored";
+        var bootDrops = await db.Set<ConsoleBootRow>().AsNoTracking().Where(b => b.JobId == jobId && b.Dropped > 0)
+            .OrderBy(b => b.Boot).Select(b => new { b.Boot, b.Dropped }).ToListAsync(ct);
+        var consoleDropped = job.ConsoleDropped + bootDrops.Sum(b => b.Dropped);
+        if (consoleDropped > 0)
+        {
+            var perBoot = bootDrops.Count == 0 ? "" : " (" + string.Join(", ", bootDrops.Select(b => $"{(b.Boot < 0 ? "build" : $"boot {b.Boot}")}: {b.Dropped} past its own limit")) + ")";
+            detail = $"{detail}{(detail is null ? "" : "; ")}console: {consoleDropped} lines past the lab's limit counted, not stored{perBoot}";
+        }
 
         if (job.State == JobStates.Ended)
         {

@@ -12,9 +12,16 @@ public static class BootLimits
     /// <summary>Longest name, unit, result or detail kept (characters); the console line limit bounds marker text the same way.</summary>
     public const int TextChars = 4096;
 
+    /// <summary>The limits published to agents in every assignment, so their reports fit (the agent cuts and says so).</summary>
+    public static ReportLimits Published(LimitsOptions limits) => new(
+        Infrastructure.RequestLimits.AgentReportBytes, limits.StagesPerBoot, limits.TestsPerBoot, limits.MetricsPerBoot, limits.FindingsPerBoot, TextChars);
+
     public static BootReport Apply(BootReport report, LimitsOptions limits)
     {
         var cut = new List<string>();
+        // What the agent already left out to fit the published limits (ReportLimits): recorded and judged the same way.
+        if (report.Cut is { Any: true } agentCut)
+            cut.Add($"{agentCut} not sent by the agent (over the lab's report limits)");
         IReadOnlyList<T> Cap<T>(IReadOnlyList<T> items, int max, string what)
         {
             if (items.Count <= max) return items;
@@ -40,10 +47,10 @@ public static class BootLimits
             detail = detail is null ? note : $"{detail}; {note}";
             if (outcome == Outcome.Passed) outcome = Outcome.TestFailed;
         }
-        return report with { Outcome = outcome, Detail = detail, Stages = stages, Metrics = metrics, Tests = tests, Findings = findings };
+        return report with { Outcome = outcome, Detail = detail, Stages = stages, Metrics = metrics, Tests = tests, Findings = findings, Cut = null };
     }
 
-    private static string Bound(string text) => text.Length <= TextChars ? text : text[..TextChars] + $" [lab: cut at {TextChars} of {text.Length} characters]";
+    internal static string Bound(string text) => text.Length <= TextChars ? text : text[..TextChars] + $" [lab: cut at {TextChars} of {text.Length} characters]";
 
-    private static string? BoundOrNull(string? text) => text is null ? null : Bound(text);
+    internal static string? BoundOrNull(string? text) => text is null ? null : Bound(text);
 }

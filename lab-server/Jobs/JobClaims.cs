@@ -8,7 +8,7 @@ using Redox.Lab.Server.Data;
 namespace Redox.Lab.Server.Jobs;
 
 /// <summary>Hands queued jobs to agents: one job to one agent, the oldest first.</summary>
-public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobWakeups wakeups, TimeProvider clock, IOptions<LabOptions> options)
+public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobWakeups wakeups, TimeProvider clock, IOptionsSnapshot<LabOptions> options)
 {
     /// <summary>How often a waiter looks again without a wake-up: only a safety net for a lost LISTEN connection.</summary>
     internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(5);
@@ -64,5 +64,5 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
             .Select(j => new JobAssignment(
                 j.Id, j.RunId, j.Run.Repository.Url, j.Run.Commit, j.Run.PipelinePath, j.Run.PipelineYaml,
                 j.Variant, j.Machine.Name, options.Value.LeaseSeconds, j.Run.BootCount, j.Run.Repository.Trusted))
-            .SingleAsync(CancellationToken.None);
+            .SingleAsync(CancellationToken.None) with { Limits = BootLimits.Published(options.Value.Limits) };
 }

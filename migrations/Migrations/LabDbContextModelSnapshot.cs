@@ -43,7 +43,7 @@ namespace Redox.Lab.Migrations.Migrations
                     b.HasKey("Id")
                         .HasName("pk_data_protection_keys");
 
-                    b.ToTable("data_protection_keys");
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Bisection.BisectionRow", b =>
@@ -1265,6 +1265,34 @@ namespace Redox.Lab.Migrations.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Redox.Lab.Server.Jobs.ConsoleBootRow", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("Boot")
+                        .HasColumnType("integer")
+                        .HasColumnName("boot");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<long>("Dropped")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dropped");
+
+                    b.Property<long>("Lines")
+                        .HasColumnType("bigint")
+                        .HasColumnName("lines");
+
+                    b.HasKey("JobId", "Boot")
+                        .HasName("pk_console_boots");
+
+                    b.ToTable("console_boots", (string)null);
+                });
+
             modelBuilder.Entity("Redox.Lab.Server.Jobs.LeaseSweepRow", b =>
                 {
                     b.Property<int>("Id")
@@ -1785,6 +1813,16 @@ namespace Redox.Lab.Migrations.Migrations
                         .HasConstraintName("fk_api_tokens_users_user_id");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Redox.Lab.Server.Jobs.ConsoleBootRow", b =>
+                {
+                    b.HasOne("Redox.Lab.Server.Data.JobRow", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_console_boots_jobs_job_id");
                 });
 
             modelBuilder.Entity("Redox.Lab.Server.Machines.MachineHealthEventRow", b =>

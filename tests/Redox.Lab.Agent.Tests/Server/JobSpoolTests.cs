@@ -132,6 +132,25 @@ public sealed class JobSpoolTests : IDisposable
         Assert.True(_agent.Server.Boots.ContainsKey((_job, 0)));
     }
 
+    [Fact]
+    public async Task DrainAsync_BootReportRefused413_SentOnceMoreWithoutItsListsCountedAsCut()
+    {
+        _agent.Server.Fail("/boots/0", 1, HttpStatusCode.RequestEntityTooLarge);
+        await using var spool = JobSpool.Create(_agent.Client, _job, _root, _time, NullLogger.Instance);
+        spool.Boot(Report(0) with { Tests = [new TestReport("a", "pass", null), new TestReport("b", "pass", null)] });
+        spool.Complete(new JobCompletion(Outcome.Passed, null));
+        var drain = spool.DrainAsync(CancellationToken.None);
+        await AdvanceAsync(TimeSpan.FromMinutes(1), () => drain.IsCompleted);
+
+        Assert.True(await drain);
+        var stored = _agent.Server.Boots[(_job, 0)];
+        Assert.Empty(stored.Tests);
+        Assert.Equal(new ReportCut(Tests: 2), stored.Cut);
+        Assert.Equal(Outcome.TestFailed, stored.Outcome);
+        // One refusal, one stripped report: no retry loop.
+        Assert.Equal(2, _agent.Server.Requests.Count(r => r.EndsWith("/boots/0", StringComparison.Ordinal)));
+    }
+
     /// <summary>Moves the fake clock in steps (letting the pumps run between them) until <paramref name="done"/> or <paramref name="span"/> passed.</summary>
     private async Task AdvanceAsync(TimeSpan span, Func<bool> done)
     {

@@ -83,6 +83,66 @@ public sealed class IngestLimitsTests(LabFixture lab)
     }
 
     [Fact]
+    public async Task AppendConsole_BuildFloodsPastLinesPerBoot_MarkerStoredAndTheBootKeepsItsConsole()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        using var limits = lab.Configure(("Lab:Limits:ConsoleLinesPerBoot", "2"));
+        var url = $"/api/agent/jobs/{job.JobId}/console";
+        ConsoleLine Line(int boot, string text) => new(boot, T0, text);
+
+        var build = await agent.PostAsJsonAsync(url, new ConsoleChunk(0, [Line(-1, "cc a"), Line(-1, "cc b"), Line(-1, "cc c")]), LabFixture.Json);
+        var more = await agent.PostAsJsonAsync(url, new ConsoleChunk(3, [Line(-1, "cc d"), Line(0, "boot 0 starts"), Line(0, "boot 0 ends"), Line(0, "boot 0 flood")]), LabFixture.Json);
+
+        Assert.Equal(3, (await build.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+        Assert.Equal(7, (await more.Content.ReadFromJsonAsync<ConsoleAck>(LabFixture.Json))!.NextOffset);
+        var lines = await ConsoleAsync(job.JobId);
+        Assert.Equal(
+            [
+                "cc a", "cc b",
+                "[lab: console limit of the build reached (2 lines); this and later lines of the build are counted, not stored]",
+                "boot 0 starts", "boot 0 ends",
+                "[lab: console limit of boot 0 reached (2 lines); this and later lines of the boot are counted, not stored]",
+            ],
+            lines.Select(l => l.Text));
+        await AgentJobsApiTests.EndAsync(agent, job.JobId, Outcome.Passed);
+        Assert.EndsWith("console: 3 lines past the lab's limit counted, not stored (build: 2 past its own limit, boot 0: 1 past its own limit)", (await JobAsync(job)).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppendConsole_PastBytesPerBootThenPastTheJob_BothMarkersAndTheJobLimitStillHolds()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        using var limits = lab.Configure(("Lab:Limits:ConsoleBytesPerBoot", "10"), ("Lab:Limits:ConsoleBytesPerJob", "15"));
+        ConsoleLine Line(int boot, string text) => new(boot, T0, text);
+
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/console",
+            new ConsoleChunk(0, [Line(0, "12345"), Line(0, "67890"), Line(0, "abcde"), Line(1, "fghij"), Line(1, "klmno")]), LabFixture.Json);
+
+        var lines = await ConsoleAsync(job.JobId);
+        Assert.Equal(
+            [
+                "12345", "67890",
+                "[lab: console limit of boot 0 reached (10 bytes); this and later lines of the boot are counted, not stored]",
+                "fghij",
+                "[lab: console limit reached (15 bytes); this and later lines of the job are counted, not stored]",
+            ],
+            lines.Select(l => l.Text));
+    }
+
+    [Fact]
+    public async Task Complete_HugeDetail_StoredCutAt4096Characters()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.InfraError, new string('e', 500_000)), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var detail = (await JobAsync(job)).Detail!;
+        Assert.StartsWith(new string('e', 4096) + " [lab: cut at 4096 of 500000 characters]", detail, StringComparison.Ordinal);
+        Assert.True(detail.Length < 5000);
+    }
+
+    [Fact]
     public async Task AppendConsole_AfterTheEnd_NewLines410ARetriedStoredChunkStillOk()
     {
         var (agent, job) = await ClaimedJobAsync();
@@ -213,6 +273,67 @@ public sealed class IngestLimitsTests(LabFixture lab)
         var response = await agent.PutAsJsonAsync("/api/agent/machines", new MachinesUpdate(machines), LabFixture.Json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task NextJob_Assignment_PublishesTheReportLimits()
+    {
+        using var limits = lab.Configure(("Lab:Limits:TestsPerBoot", "123"));
+
+        var (_, job) = await ClaimedJobAsync();
+
+        Assert.Equal(new ReportLimits(32L * 1024 * 1024, 1_000, 123, 10_000, 1_000, 4096), job.Limits);
+    }
+
+    [Fact]
+    public async Task ReportBoot_OverTheRequestLimit_Returns413ProblemAndStoresNothing()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        // One byte past the published limit: the problem answer comes before the body is read.
+        var limit = job.Limits!.ReportBytes;
+        var prefix = "{\"index\":0,\"outcome\":\"passed\",\"detail\":\"";
+        var suffix = "\",\"startedAt\":\"2026-01-02T03:04:05Z\",\"endedAt\":\"2026-01-02T03:04:06Z\",\"stages\":[],\"metrics\":[],\"tests\":[],\"findings\":[],\"corruptMarkers\":0}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/agent/jobs/{job.JobId}/boots/0")
+        {
+            Content = new StringContent(prefix + new string('x', (int)limit + 1 - prefix.Length - suffix.Length) + suffix, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+
+        var response = await agent.SendAsync(request);
+
+        // A clear, final answer: the agent's spool does not retry a 4xx other than 408/429 (JobSpool, SPOOL.md).
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty((await JobAsync(job)).Boots);
+    }
+
+    [Fact]
+    public async Task ReportBoot_CutByTheAgent_RecordedInTheDetailAndJudgedTheKernelsFault()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+        var cut = AgentJobsApiTests.Boot(0, Outcome.Passed) with { Cut = new ReportCut(Tests: 790_000, ProfileChars: 5_000) };
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", cut, LabFixture.Json);
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Passed, null), LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var stored = await JobAsync(job);
+        var boot = Assert.Single(stored.Boots);
+        Assert.Equal(Outcome.TestFailed, boot.Outcome);
+        Assert.Equal("lab limit: 790000 tests and 5000 profile characters not sent by the agent (over the lab's report limits)", boot.Detail);
+        Assert.Equal(Outcome.TestFailed, stored.Outcome);
+        Assert.DoesNotContain((await lab.RunAsync(job.RunId)).Jobs, j => j.Attempt > 1);
+    }
+
+    [Fact]
+    public async Task ReportBoot_NegativeCut_Returns400()
+    {
+        var (agent, job) = await ClaimedJobAsync();
+
+        var response = await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/boots/0", AgentJobsApiTests.Boot(0, Outcome.Passed) with { Cut = new ReportCut(Tests: -1) }, LabFixture.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty((await JobAsync(job)).Boots);
     }
 
     [Fact]
