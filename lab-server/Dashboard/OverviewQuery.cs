@@ -8,7 +8,10 @@ namespace Redox.Lab.Server.Dashboard;
 
 /// <summary>
 /// The overview: newest run per repository and branch (<c>DISTINCT ON</c> over the newest
-/// <see cref="DashboardOutcomes.RecentRuns"/> runs), machines, the queue, recent failures.
+/// <see cref="DashboardOutcomes.RecentRuns"/> runs), machines, the queue, recent failures. Branches and failures are
+/// the developers' pushes: the boots the judge schedules (baseline, extra rounds, bisection steps, calibration)
+/// count in the queue and show on their parent run's page, but would otherwise replace a branch's result with
+/// "pending" whenever the judge asks for more boots.
 /// </summary>
 public sealed class OverviewQuery(LabDbContext db, MachinesQuery machines, RunsQuery runs) : IOverviewQuery
 {
@@ -22,14 +25,14 @@ public sealed class OverviewQuery(LabDbContext db, MachinesQuery machines, RunsQ
             .SqlQuery<Guid>($"""
                 SELECT id AS "Value" FROM (
                     SELECT DISTINCT ON (repository_id, branch) id, created_at
-                    FROM (SELECT id, repository_id, branch, created_at FROM runs ORDER BY created_at DESC LIMIT {DashboardOutcomes.RecentRuns}) recent
+                    FROM (SELECT id, repository_id, branch, created_at FROM runs WHERE kind = {RunKinds.Push} ORDER BY created_at DESC LIMIT {DashboardOutcomes.RecentRuns}) recent
                     ORDER BY repository_id, branch, created_at DESC) t
                 ORDER BY created_at DESC LIMIT {Branches}
                 """)
             .ToListAsync(ct);
         var failures = DashboardOutcomes.KernelFailures;
         var failed = await db.Runs.AsNoTracking()
-            .Where(r => failures.Contains(r.Outcome))
+            .Where(r => r.Kind == RunKinds.Push && failures.Contains(r.Outcome))
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Take(Failures)
             .Select(r => r.Id)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Redox.Lab.Contracts.Api;
 using Xunit;
 
@@ -89,6 +90,23 @@ public sealed class KernelFindingsTests(LabFixture lab)
         var rmmAlloc = diff.RootElement.GetProperty("frames").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "rmm_alloc");
         Assert.True(rmmAlloc.GetProperty("baseTotal").GetDouble() > 0);
         Assert.Equal(0, rmmAlloc.GetProperty("headTotal").GetDouble());
+
+        // A profile recorded elsewhere (the real Redox boot before p2buddy), attached to this run with the lab
+        // command line as a developer would: it is listed with the run and its flamegraph folds the same stacks.
+        var config = Path.Combine(lab.WorkDir, "lab-config-profiles");
+        await File.WriteAllTextAsync(config, $"server = {lab.ServerUrl}\ntoken-file = {lab.AdminTokenFile}\n");
+        var recorded = Path.Combine(LabFixture.RepoRoot, "tests", "Redox.Lab.Server.Tests", "Profiles", "Reference", "redox-boot-before.folded");
+        using var cli = ChildProcess.StartDll("lab import-profile", LabFixture.LabDll,
+            ["import-profile", recorded, "--run", run.Id.ToString(), "--name", "redox boot before p2buddy"],
+            new Dictionary<string, string> { ["LAB_CONFIG"] = config });
+        var code = await cli.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, $"lab import-profile exited {code}:\n{cli.Output}");
+        var imported = Assert.Single((await lab.Http.GetFromJsonAsync<List<ImportedProfileView>>($"/api/runs/{run.Id}/profiles", LabApi.Json))!);
+        Assert.Equal(("redox boot before p2buddy", "folded", 0L), (imported.Name, imported.Format, imported.SkippedLines));
+        var samples = File.ReadLines(recorded).Where(l => l.Length > 0).Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(samples, imported.Samples);
+        Assert.Contains($"{imported.Ref}: redox boot before p2buddy, {samples} samples", cli.Output, StringComparison.Ordinal);
+        Assert.Contains($"/profiles/flamegraph?profile={imported.Ref}", cli.Output, StringComparison.Ordinal);
     }
 
     private static FindingReport Finding(JobView job, string kind)

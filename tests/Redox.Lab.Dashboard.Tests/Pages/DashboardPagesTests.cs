@@ -15,12 +15,16 @@ public sealed class DashboardPagesTests(DashboardFixture lab)
     {
         await Seed.TouchAgentAsync();
         var page = await lab.PageAsync();
+        // The seeded queued run's two jobs, and the boots the judge scheduled for the seeded runs' verdicts.
+        using var api = lab.Client();
+        var queued = await LabSeed.QueuedJobsAsync(api);
+        Assert.True(queued >= 2, $"{queued} jobs queued");
 
         await page.GotoAsync("/");
 
         var branches = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Branches" }) });
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator(".stat", new() { HasText = "jobs queued" }).Locator("b")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator(".stat", new() { HasText = "jobs queued" }).Locator("b")).ToHaveTextAsync(queued.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("table.runs tr", new() { HasText = "feature" }).First).ToContainTextAsync("test-failed");
         await Assertions.Expect(page.Locator("table.runs tr", new() { HasText = "noise" }).First).ToContainTextAsync("pending");
         await Assertions.Expect(page.Locator(".machine", new() { HasText = Seed.Machine })).ToContainTextAsync("idle");

@@ -46,6 +46,16 @@ public sealed class LabSeed
 
     public const int LongConsoleLines = 2500;
 
+    /// <summary>Jobs no agent has taken yet, over every run, as the API gives them.</summary>
+    public static async Task<int> QueuedJobsAsync(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var count = 0;
+        foreach (var run in (await client.GetFromJsonAsync<List<RunSummary>>("/api/runs?limit=1000", DashboardFixture.Json))!.Where(r => r.EndedAt is null))
+            count += (await client.GetFromJsonAsync<RunView>($"/api/runs/{run.Id}", DashboardFixture.Json))!.Jobs.Count(j => j.AssignedAt is null && j.EndedAt is null);
+        return count;
+    }
+
     public static async Task<LabSeed> CreateAsync(DashboardFixture lab)
     {
         var tag = "t" + Guid.NewGuid().ToString("N")[..8];
@@ -157,6 +167,18 @@ public sealed class LabSeed
             var view = await client.GetFromJsonAsync<RunView>($"/api/runs/{queued.RunId}", DashboardFixture.Json);
             if (view!.Jobs.Count == 2) break;
             await Task.Delay(100);
+        }
+
+        // The judge takes every ended run in and schedules the extra and baseline boots its verdicts ask for (nobody
+        // serves them here): wait until it has looked at each, so the queue the pages show holds still.
+        foreach (var run in (await client.GetFromJsonAsync<List<RunSummary>>("/api/runs?limit=1000", DashboardFixture.Json))!.Where(r => r.EndedAt is not null))
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var verdicts = await client.GetFromJsonAsync<RunVerdictsView>($"/api/runs/{run.Id}/verdicts", DashboardFixture.Json);
+                if (verdicts is { Judged: true } or { Pending: > 0 }) break;
+                await Task.Delay(100);
+            }
         }
 
         return new LabSeed
