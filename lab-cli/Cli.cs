@@ -4,9 +4,11 @@ using System.Text.Json.Serialization;
 
 namespace Redox.Lab.Cli;
 
-/// <summary>What every command runs with: the lab's HTTP client, the writers and whether to print JSON.</summary>
-public sealed record Cli(HttpClient Http, TextWriter Out, TextWriter Err, bool Json)
+/// <summary>What every command runs with: the lab's HTTP client, the writers, whether to print JSON, and the clock waits use.</summary>
+public sealed record Cli(HttpClient Http, TextWriter Out, TextWriter Err, bool Json, TimeProvider? Clock = null)
 {
+    public TimeProvider Time => Clock ?? TimeProvider.System;
+
     /// <summary>Every request but the event stream and uploads answers within this.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 

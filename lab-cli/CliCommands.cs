@@ -39,8 +39,15 @@ public static class CliCommands
         else cli.Err.WriteLine($"run {pushed.RunId} for {(branch is null ? "commit" : $"{TerminalText.Clean(branch)} at")} {TerminalText.Clean(pushed.Commit)}: {new Uri(cli.Http.BaseAddress!, pushed.Url)}");
         if (watch) return await WatchAsync(cli, pushed.RunId, timeout, ct);
         if (!wait) return ExitCodes.Ok;
+        var started = DateTimeOffset.UtcNow;
         var run = await WaitAsync(cli, pushed.RunId, timeout, ct);
         if (run is null) return Undecided(cli, $"run {pushed.RunId} did not end within {timeout.TotalSeconds:0} s");
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            limit.CancelAfter(timeout - (DateTimeOffset.UtcNow - started) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
+            if (!await WaitForVerdictAsync(cli, pushed.RunId, limit.Token, ct))
+                return Undecided(cli, $"run {pushed.RunId} was not judged within {timeout.TotalSeconds:0} s");
+        }
         return await ResultsAsync(cli, pushed.RunId, ct);
     }
 
@@ -85,10 +92,43 @@ public static class CliCommands
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, failures)), limit.Token);
             }
         }
+        if (!await WaitForVerdictAsync(cli, runId, limit.Token, ct))
+            return Undecided(cli, $"run {runId} was not judged within {timeout.TotalSeconds:0} s");
         if (cli.Json) return await ExitForAsync(cli, runId, ct);
         cli.Out.WriteLine();
         return await ResultsAsync(cli, runId, ct);
     }
+
+    /// <summary>
+    /// After the run ended, waits for its verdict: the exit code gates a merge, and a regression or a new bug is only known
+    /// once the judge has taken every boot in, the baseline's and extra boots included (they may take minutes). False when
+    /// <paramref name="limit"/> ran out first.
+    /// </summary>
+    internal static async Task<bool> WaitForVerdictAsync(Cli cli, Guid runId, CancellationToken limit, CancellationToken ct)
+    {
+        var said = -1;
+        try
+        {
+            while (true)
+            {
+                var verdicts = await cli.GetAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", $"verdicts of {runId}", limit);
+                if (verdicts.Judged) return true;
+                if (!cli.Json && verdicts.Pending != said)
+                {
+                    said = verdicts.Pending;
+                    cli.Out.WriteLine($"{DateTime.Now:HH:mm:ss}  judging{(said > 0 ? $": {said} baseline or extra runs pending" : "")}");
+                }
+                await Task.Delay(VerdictPoll, cli.Time, limit);
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>How often a waiting <c>lab watch</c> asks whether the run is judged (the judge looks every 5 s).</summary>
+    public static readonly TimeSpan VerdictPoll = TimeSpan.FromSeconds(2);
 
     public static async Task<int> ResultsAsync(Cli cli, Guid runId, CancellationToken ct)
     {

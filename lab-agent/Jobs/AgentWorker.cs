@@ -107,7 +107,9 @@ public sealed class AgentWorker(
                     return;
                 }
 
-                using var held = await machines.AcquireAsync(machine, stoppingToken);
+                using var held = await AcquireAsync(job, machine, stoppingToken);
+                if (held is null)
+                    return;
                 log.LogInformation("Job {Job}: {Commit} variant {Variant} on {Machine}", job.JobId, job.Commit, job.Variant, machine.Info.Name);
                 await runner.RunAsync(job, machine, stoppingToken);
             }
@@ -120,6 +122,30 @@ public sealed class AgentWorker(
             {
                 // Stopping before the job started: the lease expiry gives it to another agent.
             }
+        }
+    }
+
+    /// <summary>
+    /// The job's machine, once it is idle. A job that waits for a busy machine (MachinePool.AcquireAsync says
+    /// why the server may hand one out) keeps its lease meanwhile: without heartbeats the server would fail it
+    /// as agent-lost while the agent holds it. Null when the server said stop while it waited (the job was
+    /// cancelled or already ended): there is nothing left to run or report.
+    /// </summary>
+    private async Task<IDisposable?> AcquireAsync(JobAssignment job, IMachine machine, CancellationToken stoppingToken)
+    {
+        if (machines.TryAcquire(machine) is { } idle)
+            return idle;
+        log.LogInformation("Job {Job}: machine {Machine} is still busy; the job waits for it, heartbeating", job.JobId, machine.Info.Name);
+        await using var heartbeat = new JobHeartbeat(server, job.JobId, job.LeaseSeconds, time, log);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, heartbeat.Stopped);
+        try
+        {
+            return await machines.AcquireAsync(machine, waiting.Token);
+        }
+        catch (OperationCanceledException) when (heartbeat.StoppedByServer && !stoppingToken.IsCancellationRequested)
+        {
+            log.LogWarning("Job {Job}: the server stopped it while it waited for {Machine}", job.JobId, machine.Info.Name);
+            return null;
         }
     }
 

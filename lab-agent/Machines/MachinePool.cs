@@ -38,12 +38,23 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
         return new Releaser(_idle);
     }
 
-    /// <summary>Takes the named machine for one job; waits if a job still runs on it (the server should not do that).</summary>
+    /// <summary>
+    /// Takes the named machine for one job; waits if a job still runs on it. The server can hand out such a job:
+    /// it claims by agent, not by idle machine (a run has one job per variant and machine, and a retry may go to
+    /// a busy machine), so a job can come for a busy machine while another one is idle.
+    /// </summary>
     public async Task<IDisposable> AcquireAsync(IMachine machine, CancellationToken cancellationToken)
     {
         var gate = _machines[machine.Info.Name].Lock;
         await gate.WaitAsync(cancellationToken);
         return new Releaser(gate);
+    }
+
+    /// <summary>Takes the named machine if it is idle now; null when a job runs on it.</summary>
+    public IDisposable? TryAcquire(IMachine machine)
+    {
+        var gate = _machines[machine.Info.Name].Lock;
+        return gate.Wait(0) ? new Releaser(gate) : null;
     }
 
     /// <summary>At host shutdown: power off whatever a driver still has running.</summary>

@@ -3,7 +3,7 @@ namespace Redox.Lab.Contracts.Api;
 // GET /api/runs/{id}/events: a run as it happens, as server-sent events (lab-server/Runs/RunEventsApi.cs). Each event's
 // `event:` field names its type and `data:` is one of these records as JSON. The stream ends after `end`.
 //   run    RunEvent        once, first: the run as it stands
-//   job    JobEvent        a job appeared or changed state (queued, running, ended) or outcome
+//   job    JobEvent        a job appeared or changed state (queued, running, ended) or outcome; its end comes after its boots
 //   stage  StageEvent      a stage marker arrived on a running job's console (live, before the boot report)
 //   boot   BootEvent       a boot's report was stored (its outcome and stages as the agent measured them)
 //   end    RunEvent        the run ended (then the stream closes)

@@ -29,6 +29,7 @@ public static class StatusSummary
         if (newBugs.Count > 0) parts.Add($"{newBugs.Count} new bug{(newBugs.Count == 1 ? "" : "s")}: {string.Join(", ", newBugs)}");
         else if (verdicts is not null && mine.Count > 0) parts.Add("no new bugs");
         else if (findings > 0) parts.Add($"{findings} finding{(findings == 1 ? "" : "s")}");
+        else if (verdicts is { Judged: true }) parts.Add("no new bugs"); // judged, and nothing found at all (no baseline needed)
         var regressions = mine.Count(v => v.Verdict == "regression" && v.Subject != "bug");
         if (regressions > 0 && !(boot is { } bt && mine.Any(v => v.Subject == "stage" && v.Verdict == "regression" && v.Name.EndsWith(bt.Stage, StringComparison.Ordinal))))
             parts.Add($"{regressions} regression{(regressions == 1 ? "" : "s")}");

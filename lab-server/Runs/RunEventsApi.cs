@@ -60,13 +60,18 @@ public static class RunEventsApi
                 var rows = await db.Jobs.AsNoTracking().Where(j => j.RunId == id).OrderBy(j => j.CreatedAt)
                     .Select(j => new { j.Id, j.Variant, Machine = j.Machine.Agent.Name + "/" + j.Machine.Name, j.Attempt, j.State, j.Outcome, j.Detail, j.ConsoleCount })
                     .ToListAsync(ct);
+                // A job that ended is announced after its boots (read below, after the jobs): a watcher reads a boot's result,
+                // then the job's, as they happened.
+                var endedJobs = new List<JobEvent>();
                 foreach (var j in rows)
                 {
                     var key = $"{j.State}|{j.Outcome}";
                     if (jobs.GetValueOrDefault(j.Id) != key)
                     {
                         jobs[j.Id] = key;
-                        items.Add(Item("job", new JobEvent(j.Id, j.Variant, j.Machine, j.Attempt, j.State, j.Outcome, j.Detail)));
+                        var jobEvent = new JobEvent(j.Id, j.Variant, j.Machine, j.Attempt, j.State, j.Outcome, j.Detail);
+                        if (j.State == JobStates.Ended) endedJobs.Add(jobEvent);
+                        else items.Add(Item("job", jobEvent));
                     }
 
                     // Stage markers from the console as they arrive (only lines not yet read; at most 5,000 per poll).
@@ -91,6 +96,7 @@ public static class RunEventsApi
                 foreach (var b in reports.Where(b => boots.Add((b.JobId, b.Index))))
                     items.Add(Item("boot", new BootEvent(b.JobId, b.Index, b.Outcome, b.Detail,
                         b.Stages.OrderBy(s => s.Ordinal).Select(s => new StageReport(s.Name, s.Source, s.KernelNs, s.HostNs)).ToList())));
+                items.AddRange(endedJobs.Select(e => Item("job", e)));
 
                 ended = run.EndedAt is not null;
                 if (ended) items.Add(Item("end", headline));

@@ -105,6 +105,8 @@ public sealed class LabFixture : IAsyncLifetime
             ["Lab__DataDir"] = Path.Combine(_work, "server"),
             ["Lab__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Lab__SweepGapSeconds"] = SweepGapSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Commit statuses link to the runs on this server.
+            ["Lab__Forges__PublicUrl"] = ServerUrl,
         });
 
     /// <summary>Kills the server process (no graceful stop: an outage, not a deployment).</summary>
@@ -202,7 +204,8 @@ public sealed class LabFixture : IAsyncLifetime
         Git("commit", "-q", "-m", "reference kernel");
     }
 
-    private static void CopyTree(string from, string to)
+    /// <summary>Copies a source tree, leaving out build output folders.</summary>
+    public static void CopyTree(string from, string to)
     {
         if (!Directory.Exists(from))
         {
@@ -255,6 +258,9 @@ public sealed class LabFixture : IAsyncLifetime
 
     /// <summary>The lab-agent's program, for tests that start agents of their own.</summary>
     public static string AgentDll => Dll("lab-agent", "Redox.Lab.Agent");
+
+    /// <summary>The `lab` command line's program.</summary>
+    public static string LabDll => Dll("lab-cli", "lab");
 
     private static string Dll(string folder, string assembly) =>
         Path.Combine(RepoRoot, folder, "bin", Configuration, "net10.0", assembly + ".dll");

@@ -151,11 +151,7 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         }
     }
 
-    // Not yet passing (issue 13, session 2): in its last run pc-uefi booted through OVMF and GRUB and printed
-    // its end marker, but the agent did not end that job (suspected: closing the serial port of a pty while
-    // a read is pending); the BIOS PCs got no kernel output because ld put the ELF headers in a segment at
-    // 0xff000, which iPXE does not load below 1 MiB (fixed since with ld -N, checked by hand with iPXE).
-    [Fact(Skip = "PC bench not yet passing end to end: see the comment above")]
+    [Fact]
     public async Task Push_ThreeNetworkBootedPcs_PassedAndPulledConsoleRetriedElsewhereThenChecked()
     {
         // lab-agent check, before the agent runs (it starts the boot network itself): each machine's parts.
@@ -190,7 +186,15 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         _ser2net.Dispose();
         _ser2net = new Ser2Net(_dir, _pduCable!.HostEnd, "telnet", port);
 
-        var run = await lab.WaitForRunAsync(pushed.RunId, Wait);
+        RunView run;
+        try
+        {
+            run = await lab.WaitForRunAsync(pushed.RunId, Wait);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Diagnostics()}", e);
+        }
 
         var detail = $"{string.Join("\n", run.Jobs.Select(j => $"{j.Machine}#{j.Attempt}: {j.Outcome} {j.Detail}"))}\n{Diagnostics()}";
         Assert.True(failed.Outcome == Outcome.InfraError, $"pulled console: {failed.Outcome} {failed.Detail}\n{detail}");

@@ -60,8 +60,57 @@ public sealed class AgentWorkerTests : IDisposable
         Assert.Contains("pxe-7", completion.Detail, StringComparison.Ordinal);
     }
 
-    private AgentWorker NewWorker() => new(
-        _agent.Client, _agent.Get<MachinePool>(), _agent.Jobs, _agent.Get<IOptions<AgentOptions>>(), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+    [Fact]
+    public async Task ExecuteAsync_SecondJobForBusyMachine_WaitsHeartbeatingThenRuns()
+    {
+        // Two machines: capacity for two jobs, but both jobs are for fake-0 (a retry sent to a busy machine).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var busy = new ScriptedMachine(async s =>
+        {
+            await release.Task;
+            await s.WriteLinesAsync(Markers.PassingBoot);
+            await s.ExitAsync(1, "exit");
+        });
+        var pool = new MachinePool([busy, new ScriptedMachine(_ => Task.CompletedTask, "fake-1")]);
+        var first = Pipelines.Job(_repo, Pipelines.Yaml(), leaseSeconds: 3);
+        var second = Pipelines.Job(_repo, Pipelines.Yaml(), leaseSeconds: 3);
+        _agent.Server.Enqueue(first);
+        _agent.Server.Enqueue(second);
+        using var worker = NewWorker(pool);
+        await worker.StartAsync(CancellationToken.None);
+
+        // The second job's lease is renewed while the first one holds the machine (powered on, its boot held).
+        await busy.PoweredOn.Task.WaitAsync(Wait);
+        await WaitUntil(() => Requests().Count(r => r == $"POST /api/agent/jobs/{second.JobId:D}/heartbeat") >= 2);
+        Assert.Single(busy.Sessions);
+        release.SetResult();
+        await WaitUntil(() => Completions().Count == 2);
+        await worker.StopAsync(CancellationToken.None);
+
+        Assert.All(Completions(), c => Assert.Equal(Outcome.Passed, c.Outcome));
+        Assert.Equal(2, busy.Sessions.Count);
+    }
+
+    // The fake server appends from the agent's threads: copies, taken again when a write raced the copy.
+    private List<string> Requests() => [.. _agent.Server.Requests.ToArray().Where(r => r is not null)];
+
+    private List<JobCompletion> Completions()
+    {
+        while (true)
+        {
+            try
+            {
+                return [.. _agent.Server.Completions.Values];
+            }
+            catch (InvalidOperationException)
+            {
+                // Modified while copied.
+            }
+        }
+    }
+
+    private AgentWorker NewWorker(MachinePool? pool = null) => new(
+        _agent.Client, pool ?? _agent.Get<MachinePool>(), _agent.Jobs, _agent.Get<IOptions<AgentOptions>>(), TimeProvider.System, NullLogger<AgentWorker>.Instance);
 
     private static async Task WaitUntil(Func<bool> condition)
     {

@@ -5,6 +5,8 @@
  * loaders (iPXE, GRUB) promise none.
  * Build: as --32 --defsym PAUSE=20 -o k.o pc-kernel.S && ld -m elf_i386 -N -Ttext 0x100000 -e start -o k.elf k.o
  * (-N: one segment, no ELF headers loaded at 0xff000, under 1 MiB, where iPXE does not load)
+ * Each marker carries its CRC-32 (lab-contracts/Console/PROTOCOL.md): a marker without one is corrupt and
+ * ignored, so a kernel whose end marker has none runs until boot.timeout.
  */
     .set MB_MAGIC, 0x1BADB002
     .set MB_FLAGS, 0
@@ -70,10 +72,10 @@ rtc_seconds:
 
     .section .data
 part1:
-    .ascii "pc-bench: kernel up\n@@LAB stage name=entry\n"
+    .ascii "pc-bench: kernel up\n@@LAB stage name=entry *165890e2\n"
 part1_end:
 part2:
-    .ascii "pc-bench: pause over\n@@LAB stage name=kmain-done\n@@LAB end status=pass code=0\n"
+    .ascii "pc-bench: pause over\n@@LAB stage name=kmain-done *376c55f5\n@@LAB end status=pass code=0 *e2b32145\n"
 part2_end:
 
     .section .bss

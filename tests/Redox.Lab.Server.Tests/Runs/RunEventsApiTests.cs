@@ -41,6 +41,14 @@ public sealed class RunEventsApiTests(LabFixture lab)
         Assert.True(events.Count(e => e.Type == "job") >= run.Jobs.Count * 2, string.Join('\n', events));
         Assert.Equal(run.Jobs.Count * 2, events.Count(e => e.Type == "stage"));
         Assert.Equal(run.Jobs.Count, events.Count(e => e.Type == "boot"));
+        foreach (var job in run.Jobs)
+        {
+            // Each job's boot before the job's end, as the agent reported them (often read in the same poll).
+            var bootAt = events.FindIndex(e => e.Type == "boot" && e.Data.Contains(job.Id.ToString(), StringComparison.Ordinal));
+            var endedAt = events.FindIndex(e => e.Type == "job" && e.Data.Contains(job.Id.ToString(), StringComparison.Ordinal)
+                && e.Data.Contains("\"state\":\"ended\"", StringComparison.Ordinal));
+            Assert.True(bootAt >= 0 && bootAt < endedAt, string.Join('\n', events));
+        }
     }
 
     [Fact]
