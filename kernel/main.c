@@ -127,6 +127,10 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* CPUs from ACPI; keeps the AP trampoline page out of the allocator. */
     smp_probe(&layout);
 
+    /* The NMI profiler (PROFILE=1 only), on the BSP from here: memory init,
+     * the boot's most allocation-heavy step, is in the profile. */
+    prof_start_boot();
+
     /* Frames, page tables, heap; stage `mm`. */
     mm_init(&layout);
 
@@ -136,7 +140,7 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* User segments, TSS.RSP0, SYSCALL MSRs and stack on the BSP. */
     syscall_init();
 
-    /* The NMI profiler, for the rest of the boot and bootstrap (PROFILE=1 only). */
+    /* The profiler on every CPU, for the rest of the boot and bootstrap. */
     prof_start();
 
     /* TLB shootdown under remap stress on every CPU: test tlb.stress. Left
@@ -148,9 +152,13 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* The deliberate bug of this build, if any (make BUG=...). */
     bugs_trigger();
 
-    /* Allocator measurements and the fragmentation test. */
+    /* Allocator measurements and the fragmentation test. Left out of the
+     * profile: they exercise the allocator for its own sake (every frame of
+     * memory, thousands of timed calls), which is not boot work. */
+    prof_pause();
     mm_bench();
     mm_fragmentation_test();
+    prof_resume();
 
     /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick; the
      * profiler's NMIs go on sampling, ring 3 included), then bootstrap from the
