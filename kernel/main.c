@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "arch/x86_64/cpuinfo.h"
 #include "arch/x86_64/multiboot.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
@@ -44,6 +45,33 @@ static void report_early_stages(uint64_t tsc_long_mode, uint64_t tsc_serial,
     lab_stage("long-mode", tsc_long_mode);
     lab_stage("serial", tsc_serial);
     lab_stage("tsc", tsc_tsc);
+}
+
+/* The CPU as this kernel sees it, for the lab's drift fingerprint: a
+ * `machine` marker (lab-contracts/Console/PROTOCOL.md). */
+static void report_machine(void)
+{
+    struct cpuinfo cpu;
+    struct lab_marker m;
+
+    cpuinfo_read(&cpu);
+    kprintf("kernel: CPU %s (%s family %u model %u stepping %u)",
+            cpu.brand[0] ? cpu.brand : "without a brand string", cpu.vendor,
+            cpu.family, cpu.model, cpu.stepping);
+    if (cpu.has_microcode)
+        kprintf(", microcode 0x%x", cpu.microcode);
+    kprintf("\n");
+
+    lab_begin(&m, "machine");
+    if (cpu.brand[0])
+        lab_str(&m, "cpu", cpu.brand);
+    lab_str(&m, "vendor", cpu.vendor);
+    lab_u64(&m, "family", cpu.family);
+    lab_u64(&m, "model", cpu.model);
+    lab_u64(&m, "stepping", cpu.stepping);
+    if (cpu.has_microcode)
+        lab_hex(&m, "microcode", cpu.microcode);
+    lab_emit(&m);
 }
 
 /* The run's verdict: failed tests, then findings, else pass. */
@@ -82,6 +110,9 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* Exceptions: from here a fault is reported, not a silent triple fault. */
     trap_init();
 
+    /* CPU model and microcode (reading the MSR may fault on an odd CPU: after trap_init). */
+    report_machine();
+
     /* The firmware memory map; must be read before anything is allocated. */
     int read = -1;
     if (magic == MULTIBOOT_BOOTLOADER_MAGIC)
@@ -96,6 +127,10 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* CPUs from ACPI; keeps the AP trampoline page out of the allocator. */
     smp_probe(&layout);
 
+    /* The NMI profiler (PROFILE=1 only), on the BSP from here: memory init,
+     * the boot's most allocation-heavy step, is in the profile. */
+    prof_start_boot();
+
     /* Frames, page tables, heap; stage `mm`. */
     mm_init(&layout);
 
@@ -105,7 +140,7 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* User segments, TSS.RSP0, SYSCALL MSRs and stack on the BSP. */
     syscall_init();
 
-    /* The NMI profiler, for the rest of the boot and bootstrap (PROFILE=1 only). */
+    /* The profiler on every CPU, for the rest of the boot and bootstrap. */
     prof_start();
 
     /* TLB shootdown under remap stress on every CPU: test tlb.stress. Left
@@ -117,9 +152,13 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
     /* The deliberate bug of this build, if any (make BUG=...). */
     bugs_trigger();
 
-    /* Allocator measurements and the fragmentation test. */
+    /* Allocator measurements and the fragmentation test. Left out of the
+     * profile: they exercise the allocator for its own sake (every frame of
+     * memory, thousands of timed calls), which is not boot work. */
+    prof_pause();
     mm_bench();
     mm_fragmentation_test();
+    prof_resume();
 
     /* The scheduler on every CPU (each CPU's LAPIC timer becomes its tick; the
      * profiler's NMIs go on sampling, ring 3 included), then bootstrap from the

@@ -75,6 +75,7 @@ public static class Extensions
         services.AddDataProtection().SetApplicationName("redox-lab").PersistKeysToDbContext<LabDbContext>();
         // Login, enrolment, token creation and push: ASP.NET Core's rate limiter (Infrastructure/RateLimits).
         services.AddLabRateLimits(builder.Configuration);
+        services.AddLabForwardedHeaders(builder.Configuration);
 
         // git fetch: overall timeout, then retry with backoff on transient failures, then a per-attempt timeout whose
         // cancellation kills the git process (Lab:Git bounds; only background jobs run git, never a request).
@@ -103,6 +104,7 @@ public static class Extensions
         services.AddScoped<ProfileLibrary>();
         services.AddScoped<ArtifactStore>();
         services.AddSingleton<ArtifactFiles>();
+        services.AddScoped<ArtifactSweep>();
         services.AddScoped<Machines.MachineHealthService>();
         services.AddDashboard();
         services.AddDashboardQueries();
@@ -175,6 +177,7 @@ public static class Extensions
 
     public static void UseApplicationMiddleware(this WebApplication app)
     {
+        app.UseLabForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSecurityHeaders();

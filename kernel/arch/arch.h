@@ -82,6 +82,12 @@ void arch_nap_us(unsigned us);
  * BSP's LINT0, relayed by IPI), "none". */
 void arch_prof_timer_start(unsigned hz);
 void arch_prof_timer_stop(void);
+
+/* The same clock from before memory init, to the BSP only (the APs are not
+ * started; arch_prof_timer_start later widens it to every CPU without a
+ * gap). Returns 0, or -1 when it cannot run that early (no I/O APIC, or
+ * the LINT0 wiring): sampling then starts at arch_prof_timer_start. */
+int arch_prof_timer_start_boot(unsigned hz);
 const char *arch_prof_clock(void);
 
 /* ---- scheduler (arch/x86_64/switch.S, context.c, ipi.c; issue 5) ------ */

@@ -15,7 +15,8 @@
  *
  * Kernel frames: the frame-pointer chain while frames stay 8-aligned,
  * ascending and inside the interrupted kernel stack (the CPU's or the
- * running thread's). User frames: the chain of the user stack, each word
+ * running thread's), after the return address the arch layer found on the
+ * stack when the sample hit a prologue or a ret (prof_ctx.ret0). User frames: the chain of the user stack, each word
  * read through the process's live page tables (uvm_peek: present and user
  * pages only, never a fault), from the interrupted user state or, for a
  * kernel sample in a syscall or interrupt from ring 3, from the user state
@@ -54,6 +55,10 @@ struct ring {
 static struct ring rings[ARCH_MAX_CPUS];
 static volatile int sampling;
 static volatile int paused;
+/* The BSP's ring is in the kernel image: it samples from before memory
+ * init, when no frame can be allocated yet (the APs' come from the frame
+ * allocator in prof_start). */
+static uint64_t bsp_ring[RING_WORDS] __attribute__((aligned(4096)));
 
 void prof_pause(void)
 {
@@ -65,13 +70,25 @@ void prof_resume(void)
     __atomic_store_n(&paused, 0, __ATOMIC_RELEASE);
 }
 
+void prof_start_boot(void)
+{
+    rings[0].w = bsp_ring;
+    if (arch_prof_timer_start_boot(PROFILE_HZ) < 0)
+        return;                         /* prof_start starts it, after SMP init */
+    __atomic_store_n(&sampling, 1, __ATOMIC_RELEASE);
+    /* Printed after the tsc stage, so timestamps are known; no lab marker. */
+    kprintf("prof: NMI profiler at %u Hz on the BSP from before memory init (clock %s)\n",
+            PROFILE_HZ, arch_prof_clock());
+}
+
 void prof_start(void)
 {
-    for (unsigned c = 0; c < arch_cpu_count(); c++) {
+    rings[0].w = bsp_ring;
+    for (unsigned c = 1; c < arch_cpu_count(); c++) {
         phys_t f = frame_alloc(RING_ORDER);
         if (!f) {
-            kprintf("prof: no memory for CPU %u's ring; profiler off\n", c);
-            return;
+            kprintf("prof: no memory for CPU %u's ring; the BSP samples alone\n", c);
+            break;
         }
         rings[c].w = arch_phys_to_virt(f);
     }
@@ -139,7 +156,9 @@ void prof_sample(const struct prof_ctx *c)
             lo = c->tstack_lo;
             hi = c->tstack_hi;
         }
-        n = walk(c->rbp, lo, hi, ret, MAX_KFRAMES);
+        if (c->ret0)
+            ret[n++] = c->ret0;
+        n += walk(c->rbp, lo, hi, ret + n, MAX_KFRAMES - n);
         kframes = 1 + (uint64_t)n;
         if (c->has_user && n < MAX_FRAMES) {
             ret[n++] = c->urip;

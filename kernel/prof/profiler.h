@@ -1,9 +1,10 @@
 /*
  * prof/profiler.h - the NMI sampling profiler (make PROFILE=1 [PROFILE_HZ=n]).
  *
- * From SMP init to the end of the boot (bootstrap included) an NMI clock
- * (arch_prof_timer_start: the PIT through the I/O APIC to every CPU)
- * interrupts every CPU, in the kernel with interrupts off as in ring 3.
+ * From before memory init to the end of the boot (bootstrap included) an
+ * NMI clock (the PIT through the I/O APIC: to the BSP alone until SMP init,
+ * then to every CPU) interrupts the CPUs, in the kernel with interrupts off
+ * as in ring 3.
  * Each NMI takes one sample of what it interrupted to its
  * CPU's ring, taking no locks: kernel frames, and user frames of the thread
  * the CPU runs (ring 3 samples, and kernel samples taken in a syscall or
@@ -25,6 +26,9 @@ struct prof_ctx {
     uint64_t stack_lo, stack_hi;    /* the CPU's own kernel stack */
     uint64_t tstack_lo, tstack_hi;  /* the running thread's kernel stack (0: none) */
     uint64_t urip, urbp;            /* kernel mode on behalf of a user thread: its user state */
+    uint64_t ret0;                  /* kernel: the return address when rip is at a prologue or
+                                     * ret or in a function without a frame (RBP still the
+                                     * caller's frame; arch/x86_64/unwind.h), else 0 */
     unsigned cpu;
     int user;                       /* interrupted user mode (rip, rbp are user addresses) */
     int has_user;                   /* urip/urbp valid */
@@ -36,8 +40,14 @@ struct prof_ctx {
 #define PROFILE_HZ 1000
 #endif
 
-/* Allocate the per-CPU rings and start the sampling clock. Boot, after
- * smp_init(), on the BSP. */
+/* Start sampling the BSP, before memory init (after smp_probe, which found
+ * the I/O APIC): the BSP's ring is static and the clock goes to the BSP
+ * only. Does nothing where the clock cannot run that early (no I/O APIC,
+ * the LINT0 wiring): sampling then starts in prof_start. */
+void prof_start_boot(void);
+
+/* Allocate the APs' rings and send the sampling clock to every CPU. Boot,
+ * after smp_init(), on the BSP. */
 void prof_start(void);
 
 /* Stop sampling and print the profile and the prof.samples.* metrics. */
@@ -52,6 +62,7 @@ void prof_pause(void);
 void prof_resume(void);
 
 #else
+static inline void prof_start_boot(void) {}
 static inline void prof_start(void) {}
 static inline void prof_finish(void) {}
 static inline void prof_pause(void) {}

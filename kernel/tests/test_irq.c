@@ -11,6 +11,7 @@
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/madt.h"
 #include "arch/x86_64/pic.h"
+#include "arch/x86_64/unwind.h"
 
 static int failed_checks;
 
@@ -171,6 +172,58 @@ static void test_pic_stray_eois(void)
     CHECK_EQ(pic_stray_eois(16, 0xff, 0xff), 0);
 }
 
+/* The profiler's unwinder: at a prologue or a ret the return address is on
+ * the stack (push %rbp / ret: at RSP, after push %rbp: at RSP + 8); anywhere
+ * else the frame is set up. Byte strings as gcc -O2 emits them. */
+static void test_unwind_ret_offset(void)
+{
+    static const uint8_t push_rbp[8] = { 0x55, 0x48, 0x89, 0xe5, 0x41, 0x57 };
+    static const uint8_t mov_rsp_rbp[8] = { 0x48, 0x89, 0xe5, 0x41, 0x57 };
+    static const uint8_t endbr_push[8] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5 };
+    static const uint8_t endbr_other[8] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xf8 };
+    static const uint8_t ret[8] = { 0xc3, 0x66, 0x90 };
+    static const uint8_t mov_rdx_rax[8] = { 0x48, 0x89, 0xd0 };     /* mov %rdx,%rax: not the prologue */
+    static const uint8_t pop_rbp[8] = { 0x5d, 0xc3 };               /* frame still set up */
+    static const uint8_t store[8] = { 0x48, 0x89, 0x37 };           /* mov %rsi,(%rdi) */
+
+    CHECK_EQ(unwind_ret_offset(push_rbp), 0);
+    CHECK_EQ(unwind_ret_offset(mov_rsp_rbp), 8);
+    CHECK_EQ(unwind_ret_offset(endbr_push), 0);
+    CHECK_EQ((unsigned)unwind_ret_offset(endbr_other), (unsigned)UNWIND_FRAME_SET);
+    CHECK_EQ(unwind_ret_offset(ret), 0);
+    CHECK_EQ((unsigned)unwind_ret_offset(mov_rdx_rax), (unsigned)UNWIND_FRAME_SET);
+    CHECK_EQ((unsigned)unwind_ret_offset(pop_rbp), (unsigned)UNWIND_FRAME_SET);
+    CHECK_EQ((unsigned)unwind_ret_offset(store), (unsigned)UNWIND_FRAME_SET);
+}
+
+/* A frameless callee: the word at RSP counts as its return address only
+ * when it follows a direct call to a function at or below RIP that sets no
+ * frame up. Image at 0x1000: a frameless leaf at 0x1000, a framed function
+ * at 0x1100, a caller with `call 0x1000` at 0x1200 and `call 0x1100` at
+ * 0x1210, a `call *%rax` at 0x1220. */
+static void test_unwind_frameless_return(void)
+{
+    static uint8_t t[0x300];
+    const uint64_t base = 0x1000, end = base + sizeof t;
+
+    memset(t, 0x90, sizeof t);
+    t[0x000] = 0x48; t[0x001] = 0x89; t[0x002] = 0xd0;         /* leaf: mov %rdx,%rax */
+    t[0x100] = 0x55; t[0x101] = 0x48; t[0x102] = 0x89; t[0x103] = 0xe5;
+    int32_t to_leaf = (int32_t)(0x1000 - 0x1205), to_framed = (int32_t)(0x1100 - 0x1215);
+    t[0x200] = 0xe8; memcpy(&t[0x201], &to_leaf, 4);
+    t[0x210] = 0xe8; memcpy(&t[0x211], &to_framed, 4);
+    t[0x220] = 0xff; t[0x221] = 0xd0;                           /* call *%rax */
+
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0x1205), 1);
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1000, 0x1205), 1);
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1110, 0x1215), 0);   /* callee keeps a frame */
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0x1222), 0);   /* indirect call */
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0x1206), 0);   /* not after a call */
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0x1215), 0);   /* callee above RIP */
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0xdead0000), 0);   /* not in the image */
+    CHECK_EQ(unwind_frameless_return(t, base, end, 0x1010, 0x1003), 0);   /* too low for a call */
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -182,6 +235,8 @@ static const struct test tests[] = {
     { "ioapic_nmi_entry", test_ioapic_nmi_entry },
     { "ioapic_pin", test_ioapic_pin },
     { "pic_stray_eois", test_pic_stray_eois },
+    { "unwind_ret_offset", test_unwind_ret_offset },
+    { "unwind_frameless_return", test_unwind_frameless_return },
 };
 
 int main(void)

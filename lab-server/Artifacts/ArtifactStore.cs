@@ -26,8 +26,9 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, Artifa
         var before = await CheckAsync(agentId, jobId, ct);
         if (before != JobCallStatus.Ok) return (before, null, null);
 
-        var (sha, size) = await files.WriteAsync(body, max, ct);
-        if (name == KernelSymbols.ArtifactName && KernelSymbols.Unusable((await files.ReadAllAsync(sha, ct))!) is { } unusable)
+        using var staged = await files.StageAsync(body, max, ct);
+        var (sha, size) = (staged.Sha256, staged.Size);
+        if (name == KernelSymbols.ArtifactName && KernelSymbols.Unusable(await File.ReadAllBytesAsync(staged.Path, ct)) is { } unusable)
             return (JobCallStatus.Ok, null, unusable);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -35,6 +36,11 @@ public sealed class ArtifactStore(LabDbContext db, ProfileStore profiles, Artifa
         if (job is null) return (JobCallStatus.NotFound, null, null);
         if (job.AgentId != agentId) return (JobCallStatus.NotYours, null, null);
         if (job.State != JobStates.Running && job.Outcome != Outcome.AgentLost) return (JobCallStatus.Ended, null, null);
+
+        // The file goes into place and its row is stored under the placement lock (shared), so the sweep, which
+        // deletes files no row names holding it exclusively, cannot delete this one in between (ArtifactFiles).
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock_shared({ArtifactFiles.PlacementLock})", ct);
+        files.Place(staged);
 
         var now = clock.GetUtcNow();
         await db.Database.ExecuteSqlAsync($"""

@@ -10,10 +10,12 @@ namespace Redox.Lab.Server.ConsoleStorage;
 /// Deletes what retention no longer keeps (STORAGE.md): the consoles and artifacts of jobs that ended longer ago than
 /// their pipeline's <see cref="RetentionOptions"/> days, recording each in <c>retention_prunes</c> so readers can say
 /// so; runs, jobs, boots, stages, metrics, tests and findings stay (they are small, and the history charts and
-/// verdicts need them). Also creates the console tables' partitions for the coming months. Recurring; safe to
+/// verdicts need them). Then deletes the artifact files no row names any more (Artifacts/ArtifactSweep: a file shared by
+/// several jobs stays while one names it). Also creates the console tables' partitions for the coming months. Recurring; safe to
 /// run twice or on two servers at once.
 /// </summary>
-public sealed class PruneRetentionJob(LabDbContext db, NpgsqlDataSource dataSource, TimeProvider clock, IOptions<RetentionOptions> options, ILogger<PruneRetentionJob> log)
+public sealed class PruneRetentionJob(
+    LabDbContext db, NpgsqlDataSource dataSource, TimeProvider clock, IOptions<RetentionOptions> options, Artifacts.ArtifactSweep artifactFiles, ILogger<PruneRetentionJob> log)
 {
     public const string RecurringId = "prune-retention";
 
@@ -30,7 +32,11 @@ public sealed class PruneRetentionJob(LabDbContext db, NpgsqlDataSource dataSour
     {
         var now = clock.GetUtcNow();
         await EnsurePartitionsAsync(now, ct);
-        if (options.Value.ShortestDays() is not { } shortest) return 0;
+        if (options.Value.ShortestDays() is not { } shortest)
+        {
+            await artifactFiles.RunAsync(ct);
+            return 0;
+        }
 
         // Jobs old enough for the shortest retention that still hold a console or artifacts not pruned yet.
         var oldest = now - TimeSpan.FromDays(shortest);
@@ -74,6 +80,8 @@ public sealed class PruneRetentionJob(LabDbContext db, NpgsqlDataSource dataSour
             pruned++;
         }
         if (pruned > 0) log.LogInformation("Retention pruned the consoles or artifacts of {Count} jobs", pruned);
+        // Every run, not only after pruning: files replaced by re-uploads and left by failed uploads go too.
+        await artifactFiles.RunAsync(ct);
         return pruned;
     }
 

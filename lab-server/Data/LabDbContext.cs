@@ -157,6 +157,8 @@ public sealed class LabDbContext(DbContextOptions<LabDbContext> options) : DbCon
             e.HasOne<JobRow>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
             e.Property(x => x.Name).HasMaxLength(100);
             e.Property(x => x.Sha256).HasMaxLength(64);
+            // The artifact sweep asks which files rows still name (Artifacts/ArtifactSweep).
+            e.HasIndex(x => x.Sha256);
         });
 
         // The feature folders' own tables (Findings/, Verdicts/, Bisection/).

@@ -6,7 +6,6 @@ public static class ForgeServices
     public static void AddForges(this IServiceCollection services)
     {
         services.AddScoped<HookIntake>();
-        services.AddScoped<IRunCancellation, QueuedWorkCancellation>();
         services.AddOptions<ForgeOptions>().BindConfiguration(ForgeOptions.Section);
         services.AddHttpClient<ForgeStatusClient>(ForgeStatusClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddScoped<PostCommitStatusJob>();

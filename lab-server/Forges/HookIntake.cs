@@ -16,7 +16,7 @@ namespace Redox.Lab.Server.Forges;
 /// branch's queued work, or ignore it. Runs are created by <see cref="PushService"/>, as the API's push does.
 /// </summary>
 public sealed class HookIntake(
-    LabDbContext db, NpgsqlDataSource dataSource, PushService pushes, IRunCancellation cancellation, TimeProvider clock, ILogger<HookIntake> log)
+    LabDbContext db, NpgsqlDataSource dataSource, PushService pushes, RunCancellation cancellation, TimeProvider clock, ILogger<HookIntake> log)
 {
     public async Task<(int Status, HookDeliveryResult Result)> ReceiveAsync(
         string forge, string repositoryName, IDictionary<string, StringValues> headers, byte[] body, CancellationToken ct)
@@ -93,10 +93,12 @@ public sealed class HookIntake(
                     .Where(r => r.RepositoryId == hook.RepositoryId && r.Branch == e.Branch && r.Kind == RunKinds.Push && r.EndedAt == null)
                     .Select(r => r.Id).ToListAsync(ct);
                 var cancelled = new List<Guid>();
+                // The cancel path of POST /api/runs/{id}/cancel (Runs/RunCancellation): queued jobs end at once, running
+                // ones are told to stop by their heartbeat.
                 foreach (var run in runs)
-                    if (await cancellation.CancelQueuedAsync(run, $"branch {e.Branch} deleted", ct)) cancelled.Add(run);
+                    if (await cancellation.CancelRunForAsync(run, $"cancelled: branch {HookEvent.Cut(e.Branch!)} deleted", ct)) cancelled.Add(run);
                 return (200, new HookDeliveryResult(deliveryId, "cancelled", cancelled,
-                    $"{e.Detail}: queued work of {cancelled.Count} run{(cancelled.Count == 1 ? "" : "s")} cancelled"));
+                    $"{e.Detail}: {cancelled.Count} run{(cancelled.Count == 1 ? "" : "s")} cancelled"));
             }
         }
 

@@ -31,20 +31,46 @@ public sealed class RunCancellation(LabDbContext db, RunRollup rollup, TimeProvi
     public async Task<CancelStatus> CancelRunAsync(Guid runId, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = (await db.Runs.FromSql($"SELECT * FROM runs WHERE id = {runId} FOR UPDATE").ToListAsync(ct)).SingleOrDefault();
+        var run = await LockRunAsync(runId, ct);
         if (run is null) return CancelStatus.NotFound;
         if (!await MayCancelAsync(run, user, ct)) return CancelStatus.Forbidden;
         if (run.CancelledAt is not null) return CancelStatus.Cancelled;
         if (run.EndedAt is not null) return CancelStatus.AlreadyEnded;
 
-        var now = clock.GetUtcNow();
         var who = user.Identity?.Name ?? "?";
+        await CancelLockedAsync(run, Roles.UserId(user), $"cancelled by {who}", ct);
+        await tx.CommitAsync(ct);
+        return CancelStatus.Cancelled;
+    }
+
+    /// <summary>
+    /// Cancels a run for the lab itself, with <paramref name="reason"/> as the detail (a deleted branch: Forges/HookIntake),
+    /// exactly as a user's cancel does; true when the run was going and is cancelled now.
+    /// </summary>
+    public async Task<bool> CancelRunForAsync(Guid runId, string reason, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var run = await LockRunAsync(runId, ct);
+        if (run is null || run.CancelledAt is not null || run.EndedAt is not null) return false;
+        await CancelLockedAsync(run, null, reason, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    private async Task<RunRow?> LockRunAsync(Guid runId, CancellationToken ct) =>
+        (await db.Runs.FromSql($"SELECT * FROM runs WHERE id = {runId} FOR UPDATE").ToListAsync(ct)).SingleOrDefault();
+
+    /// <summary>The one cancel path: marks the run, ends its queued jobs, tells its running ones, rolls it up. Call in a transaction holding the run's lock.</summary>
+    private async Task CancelLockedAsync(RunRow run, Guid? userId, string detail, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
         run.CancelledAt = now;
-        run.CancelledBy = Roles.UserId(user);
-        run.Detail ??= $"cancelled by {who}";
+        run.CancelledBy = userId;
+        run.Detail ??= detail;
         await db.SaveChangesAsync(ct);
 
-        var jobs = await CancelJobsAsync(db.Jobs.Where(j => j.RunId == runId), who, now, ct);
+        var runId = run.Id;
+        var jobs = await CancelJobsAsync(db.Jobs.Where(j => j.RunId == runId), detail, now, ct);
         if (!await db.Jobs.AnyAsync(j => j.RunId == runId, ct))
         {
             // Not scheduled yet: CreateJobsForRunJob sees the ended run and makes no jobs.
@@ -55,10 +81,8 @@ public sealed class RunCancellation(LabDbContext db, RunRollup rollup, TimeProvi
         {
             await rollup.RollUpAsync(runId, now, ct);
         }
-        await tx.CommitAsync(ct);
-        log.LogInformation("Run {RunId} cancelled by {User}: {Queued} queued jobs ended, {Running} running jobs told to stop",
-            runId, who, jobs.Queued, jobs.Running);
-        return CancelStatus.Cancelled;
+        log.LogInformation("Run {RunId} {Detail}: {Queued} queued jobs ended, {Running} running jobs told to stop",
+            runId, detail, jobs.Queued, jobs.Running);
     }
 
     /// <summary>Cancels one job of a run (the others go on); the same rules as a run.</summary>
@@ -74,15 +98,14 @@ public sealed class RunCancellation(LabDbContext db, RunRollup rollup, TimeProvi
         db.Entry(job).State = EntityState.Detached;
 
         var now = clock.GetUtcNow();
-        await CancelJobsAsync(db.Jobs.Where(j => j.Id == jobId), user.Identity?.Name ?? "?", now, ct);
+        await CancelJobsAsync(db.Jobs.Where(j => j.Id == jobId), $"cancelled by {user.Identity?.Name ?? "?"}", now, ct);
         await rollup.RollUpAsync(run.Id, now, ct);
         await tx.CommitAsync(ct);
         return (CancelStatus.Cancelled, run.Id);
     }
 
-    private static async Task<(int Queued, int Running)> CancelJobsAsync(IQueryable<JobRow> jobs, string who, DateTimeOffset now, CancellationToken ct)
+    private static async Task<(int Queued, int Running)> CancelJobsAsync(IQueryable<JobRow> jobs, string detail, DateTimeOffset now, CancellationToken ct)
     {
-        var detail = $"cancelled by {who}";
         var queued = await jobs.Where(j => j.State == JobStates.Queued).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.State, JobStates.Ended)
             .SetProperty(j => j.Outcome, Outcome.Cancelled)

@@ -229,6 +229,9 @@ namespace Redox.Lab.Migrations.Migrations
                     b.HasKey("JobId", "Name")
                         .HasName("pk_artifacts");
 
+                    b.HasIndex("Sha256")
+                        .HasDatabaseName("ix_artifacts_sha256");
+
                     b.ToTable("artifacts", (string)null);
                 });
 

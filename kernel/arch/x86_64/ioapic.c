@@ -42,14 +42,11 @@ static void set_entry(unsigned pin, uint64_t e)
     arch_irq_restore(flags);
 }
 
-int ioapic_init(const struct acpi_cpus *a)
+static int boot_mapped;
+
+/* Read the pin count, keep the ISA overrides and mask every pin. */
+static void setup(const struct acpi_cpus *a)
 {
-    if (!a->ioapic_phys)
-        return -1;
-    if (paging_translate(IOAPIC_VA) == 0 &&
-        paging_map(IOAPIC_VA, a->ioapic_phys & ~0xfffull, PAGE_WRITE) < 0)
-        return -1;
-    regs = (volatile uint32_t *)(uintptr_t)(IOAPIC_VA + (a->ioapic_phys & 0xfff));
     pins = ((rd(REG_VERSION) >> 16) & 0xff) + 1;
     gsi_base = a->ioapic_gsi_base;
     for (unsigned i = 0; i < ISA_IRQS; i++) {
@@ -58,6 +55,28 @@ int ioapic_init(const struct acpi_cpus *a)
     }
     for (unsigned p = 0; p < pins; p++)
         set_entry(p, IOAPIC_MASKED);
+}
+
+int ioapic_init_boot(const struct acpi_cpus *a)
+{
+    if (!a->ioapic_phys || a->ioapic_phys >= (4ull << 30))
+        return -1;
+    regs = arch_phys_to_virt(a->ioapic_phys);
+    setup(a);
+    boot_mapped = 1;
+    return 0;
+}
+
+int ioapic_init(const struct acpi_cpus *a)
+{
+    if (!a->ioapic_phys)
+        return -1;
+    if (paging_translate(IOAPIC_VA) == 0 &&
+        paging_map(IOAPIC_VA, a->ioapic_phys & ~0xfffull, PAGE_WRITE) < 0)
+        return -1;
+    regs = (volatile uint32_t *)(uintptr_t)(IOAPIC_VA + (a->ioapic_phys & 0xfff));
+    if (!boot_mapped)
+        setup(a);
     kprintf("ioapic: at 0x%llx, GSI %u..%u, ISA IRQ0 -> GSI %u\n",
             (unsigned long long)a->ioapic_phys, gsi_base, gsi_base + pins - 1, isa_gsi[0]);
     return 0;
@@ -68,14 +87,19 @@ int ioapic_ready(void)
     return regs != 0;
 }
 
-int ioapic_isa_nmi_all(unsigned irq)
+int ioapic_isa_nmi_to(unsigned irq, uint8_t dest)
 {
     int pin = regs && irq < ISA_IRQS ? ioapic_pin(isa_gsi[irq], gsi_base, pins) : -1;
 
     if (pin < 0)
         return -1;
-    set_entry((unsigned)pin, ioapic_nmi_entry(IOAPIC_BROADCAST, isa_flags[irq]));
+    set_entry((unsigned)pin, ioapic_nmi_entry(dest, isa_flags[irq]));
     return 0;
+}
+
+int ioapic_isa_nmi_all(unsigned irq)
+{
+    return ioapic_isa_nmi_to(irq, IOAPIC_BROADCAST);
 }
 
 void ioapic_isa_mask(unsigned irq)

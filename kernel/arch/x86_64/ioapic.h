@@ -55,12 +55,23 @@ static inline int ioapic_pin(uint32_t gsi, uint32_t base, unsigned pins)
 #ifndef MM_HOST
 /* BSP, after paging_init: map the registers, mask every pin and remember
  * the ISA overrides. Returns 0, or -1 when the MADT lists no I/O APIC or
- * it cannot be mapped (ioapic_ready() then stays 0). */
+ * it cannot be mapped (ioapic_ready() then stays 0). After
+ * ioapic_init_boot it only moves the registers to IOAPIC_VA and keeps
+ * every entry as it is (the profiler's clock goes on). */
 int ioapic_init(const struct acpi_cpus *a);
 int ioapic_ready(void);
 
-/* Route ISA IRQ irq as an NMI to every CPU / mask it again. -1: no pin. */
+/* BSP, before memory init (PROFILE=1: the profiler's clock from the start
+ * of the boot): the registers through the boot page tables' direct map
+ * (boot.S maps all of 0..4 GiB), every pin masked, the ISA overrides kept.
+ * Nothing may touch the I/O APIC between paging_init (which drops that
+ * mapping) and ioapic_init. Returns 0, or -1 (no I/O APIC, or above 4 GiB). */
+int ioapic_init_boot(const struct acpi_cpus *a);
+
+/* Route ISA IRQ irq as an NMI to every CPU, or to the CPU with APIC id
+ * dest / mask it again. -1: no pin. */
 int ioapic_isa_nmi_all(unsigned irq);
+int ioapic_isa_nmi_to(unsigned irq, uint8_t dest);
 void ioapic_isa_mask(unsigned irq);
 #endif
 

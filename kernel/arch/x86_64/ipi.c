@@ -14,6 +14,7 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/unwind.h"
 #include "arch/x86_64/x86.h"
 #include "lib/printf.h"
 #include "mm/tlb.h"
@@ -78,6 +79,7 @@ uint64_t pic_strays(void)
 }
 
 #ifdef PROFILE
+extern char __kernel_start[], __kernel_end[];
 static void sample(const struct trap_frame *f);
 #endif
 
@@ -117,6 +119,23 @@ static void sample(const struct trap_frame *f)
         .cpu = p->cpu, .user = (f->cs & 3) != 0, .idle = p->idle,
     };
     uint64_t hi = p->kstack_hi, lo = p->kstack_lo;
+
+    /* Interrupted at a function's prologue or ret, or in a function that
+     * keeps no frame: its caller's return address is at RSP (+ 8), not in
+     * the frame RBP points at (unwind.h). */
+    uint64_t ks = (uint64_t)__kernel_start, ke = (uint64_t)__kernel_end;
+    if (!c.user && f->rip >= ks && f->rip + 8 <= ke) {
+        int off = unwind_ret_offset((const uint8_t *)f->rip);
+        uint64_t at = f->rsp + (uint64_t)(off == UNWIND_FRAME_SET ? 0 : off);
+        int on_cpu = at >= c.stack_lo && at + 8 <= c.stack_hi;
+        int on_thread = hi && at >= lo && at + 8 <= hi;
+        if (on_cpu || on_thread) {
+            uint64_t w = *(const uint64_t *)at;
+            if (off != UNWIND_FRAME_SET ||
+                unwind_frameless_return((const uint8_t *)ks, ks, ke, f->rip, w))
+                c.ret0 = w;
+        }
+    }
 
     /* A thread's kernel stack holds its user state at the top (syscall entry,
      * interrupts from ring 3); a kernel sample on that stack continues there. */
@@ -187,12 +206,40 @@ void ipi_nmi_handler(struct trap_frame *f)
     sample(f);
 }
 
-void arch_prof_timer_start(unsigned hz)
+static uint32_t pit_divisor(unsigned hz)
 {
     uint32_t div = PIT_INPUT_HZ / (hz ? hz : 1);
 
-    div = div < 2 ? 2 : div > 65535 ? 65535 : div;
-    pit_program(PIT_CH0_RATE, div);
+    return div < 2 ? 2 : div > 65535 ? 65535 : div;
+}
+
+int arch_prof_timer_start_boot(unsigned hz)
+{
+#if !defined(BUG_NMI_EXTINT) && !defined(PROF_CLOCK_LINT0)
+    int bsp = smp_prof_boot();
+
+    if (bsp < 0)
+        return -1;
+    /* The BIOS leaves the 8259's IRQ0 unmasked (on vector 8): masked here,
+     * the PIT's ticks reach the CPU through the I/O APIC only. */
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+    pit_program(PIT_CH0_RATE, pit_divisor(hz));
+    if (ioapic_isa_nmi_to(0, (uint8_t)bsp) < 0)
+        return -1;
+    prof_clock = CLOCK_IOAPIC;
+    return 0;
+#else
+    (void)hz;
+    return -1;
+#endif
+}
+
+void arch_prof_timer_start(unsigned hz)
+{
+    /* After arch_prof_timer_start_boot the PIT already runs at hz. */
+    if (prof_clock != CLOCK_IOAPIC)
+        pit_program(PIT_CH0_RATE, pit_divisor(hz));
 #if !defined(BUG_NMI_EXTINT) && !defined(PROF_CLOCK_LINT0)
     if (ioapic_isa_nmi_all(0) == 0) {
         prof_clock = CLOCK_IOAPIC;

@@ -194,6 +194,17 @@ static void start_aps(uint32_t bsp_id)
     tlb_shootdown(&tlb_kernel_space, &b);
 }
 
+int smp_prof_boot(void)
+{
+    uint32_t a, b, c, d;
+
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    percpu_init(0, b >> 24, (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top, 0);
+    percpu_ready = 1;
+    ipi_init();
+    return ioapic_init_boot(&acpi) < 0 ? -1 : (int)(b >> 24);
+}
+
 void smp_init(void)
 {
     if (lapic_init_bsp(acpi.lapic_phys) < 0)

@@ -26,6 +26,14 @@ void smp_probe(struct mm_layout *l);
  */
 void smp_init(void);
 
+/* PROFILE=1, before memory init, on the BSP: what the profiler's NMIs need
+ * that early: the BSP's per-CPU block (GS base: the NMI stub's test, and
+ * the boot stack's bounds for the frame walk; its APIC id from CPUID until
+ * smp_init reads the local APIC), the NMI gate (ipi_init) and the I/O APIC
+ * through the boot direct map (ioapic_init_boot). Returns the BSP's APIC
+ * id, or -1 without a usable I/O APIC. */
+int smp_prof_boot(void);
+
 /* Work for an AP's idle loop. */
 struct smp_job {
     void (*fn)(void *arg);

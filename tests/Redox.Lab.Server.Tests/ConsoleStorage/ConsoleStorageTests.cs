@@ -100,7 +100,10 @@ public sealed class ConsoleStorageTests(LabFixture lab)
         var (agent, job, runId) = await EndedJobAsync(lines: 50);
         // An artifact after the end: only from a lost job's holder (its spool drained late).
         await ScalarAsync<long>($"UPDATE jobs SET outcome = 'agent-lost' WHERE id = '{job}' RETURNING 1::bigint");
-        Assert.Equal(HttpStatusCode.OK, (await ArtifactsApiTests.PutAsync(agent, job, "initfs.img", [1, 2, 3])).StatusCode);
+        var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
+        Assert.Equal(HttpStatusCode.OK, (await ArtifactsApiTests.PutAsync(agent, job, "initfs.img", content)).StatusCode);
+        var file = lab.Services.GetRequiredService<Server.Artifacts.ArtifactFiles>().PathOf(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)));
+        Assert.True(File.Exists(file));
         await CompactAsync(job);
         await using var scope = lab.Scope();
         var sp = scope.ServiceProvider;
@@ -113,11 +116,13 @@ public sealed class ConsoleStorageTests(LabFixture lab)
             Pipelines = [new RetentionRule { Pipeline = "pipelines/redox-*.yaml", ConsoleDays = 365, ArtifactDays = 30 }],
         });
         var clock = new FakeTimeProvider(ended!.Value.AddDays(31));
-        PruneRetentionJob Prune() => new(db, sp.GetRequiredService<NpgsqlDataSource>(), clock, options, sp.GetRequiredService<ILogger<PruneRetentionJob>>());
+        PruneRetentionJob Prune() => new(db, sp.GetRequiredService<NpgsqlDataSource>(), clock, options, sp.GetRequiredService<Server.Artifacts.ArtifactSweep>(), sp.GetRequiredService<ILogger<PruneRetentionJob>>());
 
         await Prune().RunAsync(CancellationToken.None);
         using var client = lab.Client();
         Assert.Empty((await client.GetFromJsonAsync<List<ArtifactInfo>>($"/api/jobs/{job}/artifacts", LabFixture.Json))!);
+        // Its file too, as no other row names that content.
+        Assert.False(File.Exists(file));
         Assert.Equal(50, (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job}/console", LabFixture.Json))!.Count);
 
         clock.SetUtcNow(ended.Value.AddDays(366));

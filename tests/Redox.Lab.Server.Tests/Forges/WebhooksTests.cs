@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -199,6 +200,33 @@ public sealed class WebhooksTests(LabFixture lab)
         var run = await lab.RunAsync(runId);
         Assert.Equal(Outcome.Cancelled, run.Outcome);
         Assert.All(run.Jobs, j => Assert.Equal(Outcome.Cancelled, j.Outcome));
+    }
+
+    [Fact]
+    public async Task GitLabPush_BranchDeletedWhileAJobRuns_ItsAgentToldToStopAndTheRunEndsCancelled()
+    {
+        var repo = await HookedRepo.CreateAsync(lab, "gitlab");
+        var (_, agent) = await lab.EnrolAsync("busy-" + repo.Tag, ["x86_64", repo.Tag]);
+        await repo.Git.GitAsync("checkout", "-q", "-b", "doomed");
+        var head = await repo.Git.CommitAsync(new Dictionary<string, string> { ["d.txt"] = "d\n" }, "doomed");
+        var pushed = await HookedRepo.SendAsync(lab, $"/hooks/gitlab/{repo.Name}",
+            HookedRepo.GitLabPush(repo.Project, "refs/heads/doomed", HookEvent.ZeroCommit, head), repo.GitLabHeaders("Push Hook", Guid.NewGuid().ToString()));
+        var runId = Assert.Single(pushed.Result!.Runs);
+        var job = (await LabFixture.NextJobAsync(agent, 30))!;
+
+        var deleted = await HookedRepo.SendAsync(lab, $"/hooks/gitlab/{repo.Name}",
+            HookedRepo.GitLabPush(repo.Project, "refs/heads/doomed", head, HookEvent.ZeroCommit), repo.GitLabHeaders("Push Hook", Guid.NewGuid().ToString()));
+        var heartbeat = await agent.PostAsync($"/api/agent/jobs/{job.JobId}/heartbeat", null);
+        var answer = (await heartbeat.Content.ReadFromJsonAsync<HeartbeatResponse>(LabFixture.Json))!;
+
+        Assert.Equal([runId], deleted.Result!.Runs);
+        // The same cancel as POST /api/runs/{id}/cancel: the running job's agent powers off and completes.
+        Assert.Equal(new HeartbeatResponse(false, true), answer);
+        await agent.PostAsJsonAsync($"/api/agent/jobs/{job.JobId}/complete", new JobCompletion(Outcome.Cancelled, "powered off"), LabFixture.Json);
+        var run = await lab.WaitForRunAsync(runId, r => r.EndedAt != null);
+        Assert.Equal(Outcome.Cancelled, run.Outcome);
+        Assert.All(run.Jobs, j => Assert.Equal(Outcome.Cancelled, j.Outcome));
+        Assert.Equal("cancelled: branch doomed deleted", run.Detail);
     }
 
     [Fact]
