@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "arch/x86_64/cpuinfo.h"
 #include "arch/x86_64/multiboot.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
@@ -46,6 +47,33 @@ static void report_early_stages(uint64_t tsc_long_mode, uint64_t tsc_serial,
     lab_stage("tsc", tsc_tsc);
 }
 
+/* The CPU as this kernel sees it, for the lab's drift fingerprint: a
+ * `machine` marker (lab-contracts/Console/PROTOCOL.md). */
+static void report_machine(void)
+{
+    struct cpuinfo cpu;
+    struct lab_marker m;
+
+    cpuinfo_read(&cpu);
+    kprintf("kernel: CPU %s (%s family %u model %u stepping %u)",
+            cpu.brand[0] ? cpu.brand : "without a brand string", cpu.vendor,
+            cpu.family, cpu.model, cpu.stepping);
+    if (cpu.has_microcode)
+        kprintf(", microcode 0x%x", cpu.microcode);
+    kprintf("\n");
+
+    lab_begin(&m, "machine");
+    if (cpu.brand[0])
+        lab_str(&m, "cpu", cpu.brand);
+    lab_str(&m, "vendor", cpu.vendor);
+    lab_u64(&m, "family", cpu.family);
+    lab_u64(&m, "model", cpu.model);
+    lab_u64(&m, "stepping", cpu.stepping);
+    if (cpu.has_microcode)
+        lab_hex(&m, "microcode", cpu.microcode);
+    lab_emit(&m);
+}
+
 /* The run's verdict: failed tests, then findings, else pass. */
 static void finish(void)
 {
@@ -81,6 +109,9 @@ void kmain(uint32_t magic, uint32_t mbi, uint64_t tsc_long_mode)
 
     /* Exceptions: from here a fault is reported, not a silent triple fault. */
     trap_init();
+
+    /* CPU model and microcode (reading the MSR may fault on an odd CPU: after trap_init). */
+    report_machine();
 
     /* The firmware memory map; must be read before anything is allocated. */
     int read = -1;

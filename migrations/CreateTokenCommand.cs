@@ -15,9 +15,9 @@ public static class CreateTokenCommand
 {
     public const string Name = "create-token";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, CancellationToken ct = default)
     {
-        string? connection = null, user = null, role = null, output = null, label = "install";
+        string? connection = null, connectionFile = null, user = null, role = null, output = null, label = "install";
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -26,12 +26,13 @@ public static class CreateTokenCommand
                 switch (args[i])
                 {
                     case "--connection" or "-c": connection = Value(); break;
+                    case ConnectionArgument.FileOption: connectionFile = Value(); break;
                     case "--user": user = Value(); break;
                     case "--role": role = Value(); break;
                     case "--out": output = Value(); break;
                     case "--label": label = Value(); break;
                     case "--help" or "-h":
-                        await stdout.WriteLineAsync($"usage: Redox.Lab.Migrations {Name} --user <name> --role viewer|developer|admin --out <file> [--label <text>] [--connection <cs>]  (default: ${MigrateCommand.EnvironmentVariable})");
+                        await stdout.WriteLineAsync($"usage: Redox.Lab.Migrations {Name} --user <name> --role viewer|developer|admin --out <file> [--label <text>] [--connection-file <file, - for stdin> | --connection <cs>]  (default: ${MigrateCommand.EnvironmentVariable})");
                         return 0;
                     default:
                         await stderr.WriteLineAsync($"{Name}: unknown argument '{args[i]}' (try --help)");
@@ -44,10 +45,11 @@ public static class CreateTokenCommand
                 return 2;
             }
         }
+        if (connectionFile is not null) connection = await ConnectionArgument.ReadAsync(connectionFile, stdin ?? Console.In, ct);
         connection ??= Environment.GetEnvironmentVariable(MigrateCommand.EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(connection) || user is null || role is null || output is null)
         {
-            await stderr.WriteLineAsync($"{Name}: --user, --role, --out and a connection string (--connection or ${MigrateCommand.EnvironmentVariable}) are required");
+            await stderr.WriteLineAsync($"{Name}: --user, --role, --out and a connection string (--connection-file, --connection or ${MigrateCommand.EnvironmentVariable}) are required");
             return 2;
         }
         if (!Roles.IsValid(role))

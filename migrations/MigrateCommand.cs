@@ -10,16 +10,17 @@ public static class MigrateCommand
 {
     public const string EnvironmentVariable = "ConnectionStrings__Lab";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, CancellationToken ct = default)
     {
         string? connection = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] is "--connection" or "-c" && i + 1 < args.Length) connection = args[++i];
             else if (args[i].StartsWith("--connection=", StringComparison.Ordinal)) connection = args[i]["--connection=".Length..];
+            else if (args[i] == ConnectionArgument.FileOption && i + 1 < args.Length) connection = await ConnectionArgument.ReadAsync(args[++i], stdin ?? Console.In, ct);
             else if (args[i] is "--help" or "-h")
             {
-                await stdout.WriteLineAsync($"usage: Redox.Lab.Migrations [--connection \"<Npgsql connection string>\"]  (default: ${EnvironmentVariable})");
+                await stdout.WriteLineAsync($"usage: Redox.Lab.Migrations [--connection-file <file, - for stdin> | --connection \"<Npgsql connection string>\"]  (default: ${EnvironmentVariable}; a string with Password= belongs in a file or stdin, not on a command line)");
                 return 0;
             }
             else
@@ -31,7 +32,7 @@ public static class MigrateCommand
         connection ??= Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(connection))
         {
-            await stderr.WriteLineAsync($"migrate: no connection string: pass --connection \"<cs>\" or set {EnvironmentVariable}");
+            await stderr.WriteLineAsync($"migrate: no connection string: pass --connection-file <file> (- for stdin), --connection \"<cs>\" or set {EnvironmentVariable}");
             return 2;
         }
 

@@ -6,7 +6,8 @@
 #   LAB_PORT (5080), LAB_PG_PORT (55432), LAB_DB, LAB_ENROLMENT_SECRET, LAB_CONFIGURATION (Debug)
 # Secrets live in mode-600 files under LAB_STATE, never in the environment the server, the agent and their
 # children (git, QEMU, builds) inherit: the enrolment secret in enrolment-secret (Lab:/Agent:EnrolmentSecretFile),
-# the database password in pgdata.pgpass (named by Passfile= in the connection string, pg-local.sh).
+# the database password in pgdata.pgpass (named by Passfile= in the connection string, pg-local.sh), or, for a
+# LAB_DB with Password=, in lab-db.pgpass. Connection strings reach the migrator on stdin, never on its command line.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,13 +31,17 @@ dotnet build Redox.Lab.sln -c "$config" -warnaserror -nologo -clp:ErrorsOnly -v 
 make -s -C kernel
 
 step "3. database"
+migrator="migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll"
 if [ -n "${LAB_DB:-}" ]; then
-  db="$LAB_DB"
+  # A Password= in LAB_DB moves to a mode-600 pgpass file (read on stdin, never a command line): the connection
+  # string used from here on names the file (Passfile=), so neither ps nor any process's environment shows it.
+  db=$(printf '%s\n' "$LAB_DB" | dotnet "$migrator" passfile --out "$state/lab-db.pgpass")
 else
   base=$(scripts/pg-local.sh start "$state/pgdata" "${LAB_PG_PORT:-55432}" durable)
   db="${base/Database=postgres/Database=redox_lab}"
 fi
-dotnet "migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll" --connection "$db"
+unset LAB_DB   # exported by the caller: the server, the agent and their children must not inherit it
+printf '%s\n' "$db" | dotnet "$migrator" --connection-file -
 
 step "4. server and agent"
 start() { # name, dll, args...
@@ -59,7 +64,7 @@ cli() { dotnet "$root/lab-cli/bin/$config/net10.0/lab.dll" --server "$url" "$@";
 export LAB_TOKEN_FILE="$state/admin-token"
 if ! cli whoami >/dev/null 2>&1; then
   rm -f "$LAB_TOKEN_FILE"
-  dotnet "migrations/bin/$config/net10.0/Redox.Lab.Migrations.dll" create-token --connection "$db" --user admin --role admin --out "$LAB_TOKEN_FILE"
+  printf '%s\n' "$db" | dotnet "$root/$migrator" create-token --connection-file - --user admin --role admin --out "$LAB_TOKEN_FILE"
 fi
 # This checkout is the operator's own code: registered trusted, so its pushed commit's pipeline is used.
 if ! cli repo list | grep -q '^redox-lab '; then

@@ -66,7 +66,8 @@ public sealed partial class BootConsole
             _tests.ToList(),
             _adapter is null ? _findings.ToList() : [.. _findings.Concat(_adapter.Findings()).OrderBy(f => f.Line)],
             _corrupt.Count,
-            _profile.Text);
+            _profile.Text,
+            Machine?.Fingerprint() is { Count: > 0 } seen ? seen : null);
     }
 
     private (Outcome Outcome, string? Detail) Derive(TimeSpan elapsed, bool timedOut, BootStop stop)

@@ -136,6 +136,9 @@ public sealed partial class BootConsole
     /// <summary>The kernel's <c>hello</c> marker, when it sent one.</summary>
     public HelloMarker? Hello { get; private set; }
 
+    /// <summary>The kernel's <c>machine</c> marker (its CPU, for the drift fingerprint), when it sent one.</summary>
+    public MachineMarker? Machine { get; private set; }
+
     /// <summary>The <c>end</c> marker, when it arrived.</summary>
     public EndMarker? End => _end;
 
@@ -145,6 +148,9 @@ public sealed partial class BootConsole
         {
             case HelloMarker hello:
                 Hello ??= hello;
+                break;
+            case MachineMarker machine:
+                Machine ??= machine;
                 break;
             case TscMarker tsc when TscHz is null:
                 TscHz = tsc.Hz;

@@ -23,6 +23,7 @@ internal static class MarkerBuilder
             "finding" => BuildFinding(f, values),
             "profile-begin" => new ProfileBeginMarker(f.Required("format"), values),
             "profile-end" => new ProfileEndMarker(f.RequiredInt64("lines", 0), f.Int64("samples", min: 0), f.Int64("dropped", min: 0), values),
+            "machine" => new MachineMarker(f.Text("cpu"), f.Text("vendor"), f.Int64("family", min: 0), f.Int64("model", min: 0), f.Int64("stepping", min: 0), f.UInt64("microcode", required: false), values),
             "end" => new EndMarker(f.OneOf("status", "pass", "fail", "panic"), f.Int64("code"), values),
             _ => new UnknownMarker(type, values),
         };

@@ -30,6 +30,29 @@ public sealed record ProfileEndMarker(long Lines, long? Samples, long? Dropped, 
 /// <summary><c>end</c>: the run is over; <see cref="Status"/> is pass, fail or panic.</summary>
 public sealed record EndMarker(string Status, long? Code, IReadOnlyDictionary<string, string> Fields) : Marker("end", Fields);
 
+/// <summary>
+/// <c>machine</c>: the CPU as the kernel sees it (brand string, vendor, display family/model/stepping, the loaded
+/// microcode revision), for the machine's drift fingerprint (lab-server/Machines/HEALTH.md).
+/// </summary>
+public sealed record MachineMarker(string? Cpu, string? Vendor, long? Family, long? Model, long? Stepping, ulong? Microcode, IReadOnlyDictionary<string, string> Fields) : Marker("machine", Fields)
+{
+    /// <summary>
+    /// The fingerprint entries this marker gives: <c>cpu</c> (the brand string), <c>cpuid</c> (vendor and
+    /// signature) and <c>microcode</c> (<c>0x</c> and lower-case hex, as a machines file writes it).
+    /// </summary>
+    public Dictionary<string, string> Fingerprint()
+    {
+        var fp = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(Cpu))
+            fp["cpu"] = Cpu;
+        if (Vendor is not null && Family is { } family && Model is { } model && Stepping is { } stepping)
+            fp["cpuid"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Vendor} family {family} model {model} stepping {stepping}");
+        if (Microcode is { } microcode)
+            fp["microcode"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"0x{microcode:x}");
+        return fp;
+    }
+}
+
 /// <summary>A well-formed marker of a type this version does not know: kept, not used.</summary>
 public sealed record UnknownMarker(string MarkerType, IReadOnlyDictionary<string, string> Fields) : Marker(MarkerType, Fields);
 

@@ -33,7 +33,7 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
 
         if (report.Fingerprint is { Count: > 0 } fingerprint)
         {
-            var json = JsonSerializer.Serialize(new SortedDictionary<string, string>(fingerprint.ToDictionary(), StringComparer.Ordinal));
+            var json = MergeFingerprint(machine.Fingerprint, fingerprint);
             if (machine.Fingerprint is { } old && FingerprintChange(old, fingerprint) is not null)
             {
                 machine.Drifted = true;
@@ -85,7 +85,7 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
     {
         var machine = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Machine).SingleOrDefaultAsync(ct);
         if (machine is null) return;
-        var json = JsonSerializer.Serialize(new SortedDictionary<string, string>(fingerprint.ToDictionary(), StringComparer.Ordinal));
+        var json = MergeFingerprint(machine.Fingerprint, fingerprint);
         if (machine.Fingerprint == json) return;
         if (machine.Fingerprint is { } old && FingerprintChange(old, fingerprint) is { } change)
         {
@@ -124,31 +124,48 @@ public sealed class MachineHealthService(LabDbContext db, TimeProvider clock, IL
     /// </summary>
     public const double TscTolerance = 0.02;
 
-    /// <summary>What changed between the stored fingerprint (JSON) and a new one, or null when nothing did beyond the TSC's calibration noise.</summary>
+    /// <summary>
+    /// What changed between the stored fingerprint (JSON) and a new one, or null when nothing did beyond the TSC's
+    /// calibration noise. Only keys both have count: a boot reports what it saw, and a kernel that printed no
+    /// <c>machine</c> or <c>tsc</c> marker (another kernel, or one that stopped early) says nothing about the CPU
+    /// or its clock; a key seen for the first time is knowledge gained, not a change of the machine.
+    /// </summary>
     public static string? FingerprintChange(string oldJson, IReadOnlyDictionary<string, string> current)
     {
-        Dictionary<string, string> old;
-        try
-        {
-            old = JsonSerializer.Deserialize<Dictionary<string, string>>(oldJson) ?? [];
-        }
-        catch (JsonException)
-        {
-            old = [];
-        }
-
+        var old = ParseFingerprint(oldJson);
         var changes = new List<string>();
-        foreach (var key in old.Keys.Union(current.Keys).Order(StringComparer.Ordinal))
+        foreach (var key in old.Keys.Intersect(current.Keys).Order(StringComparer.Ordinal))
         {
-            var a = old.GetValueOrDefault(key);
-            var b = current.GetValueOrDefault(key);
+            var a = old[key];
+            var b = current[key];
             if (a == b) continue;
             if (key == "tsc_mhz" && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out var x) && double.TryParse(b, System.Globalization.CultureInfo.InvariantCulture, out var y)
                 && x > 0 && Math.Abs(y - x) / x <= TscTolerance)
                 continue;
-            changes.Add($"{key}: {a ?? "(none)"} -> {b ?? "(none)"}");
+            changes.Add($"{key}: {a} -> {b}");
         }
         return changes.Count == 0 ? null : string.Join(", ", changes);
+    }
+
+    /// <summary>The stored fingerprint after a report of <paramref name="current"/>: what it saw replaces, what it did not see is kept.</summary>
+    public static string MergeFingerprint(string? oldJson, IReadOnlyDictionary<string, string> current)
+    {
+        var merged = new SortedDictionary<string, string>(oldJson is null ? [] : ParseFingerprint(oldJson), StringComparer.Ordinal);
+        foreach (var (key, value) in current)
+            merged[key] = value;
+        return JsonSerializer.Serialize(merged);
+    }
+
+    private static Dictionary<string, string> ParseFingerprint(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 
     /// <summary>Why <paramref name="metric"/> is beyond the noise of <paramref name="history"/>, or null (Pragmastat's robust center and spread).</summary>

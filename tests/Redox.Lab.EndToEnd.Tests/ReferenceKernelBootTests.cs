@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Redox.Lab.Contracts.Api;
 using Xunit;
 
@@ -40,6 +41,12 @@ public sealed class ReferenceKernelBootTests(LabFixture lab)
             Assert.Equal(boot.Stages.Count, await Scalar<long>(db, "select count(*) from boot_stages s join boots b on b.id = s.boot_id where b.job_id = @id", job.Id));
             Assert.Equal(1L, await Scalar<long>(db, "select count(*) from console_lines where job_id = @id and text like '%@@LAB end %'", job.Id));
         }
+
+        // The kernel's machine marker reached the machine's drift fingerprint: the CPU as the kernel saw it.
+        var machines = (await lab.Http.GetFromJsonAsync<List<MachineView>>("/api/machines", LabApi.Json))!;
+        var machine = machines.Single(m => m.Agent == run.Jobs[0].Agent && m.Name == run.Jobs[0].Machine);
+        Assert.NotNull(machine.Fingerprint);
+        Assert.All(new[] { "cpu", "cpuid", "microcode", "tsc_mhz" }, key => Assert.True(machine.Fingerprint.ContainsKey(key), $"{key} missing from {string.Join(", ", machine.Fingerprint)}"));
     }
 
     [Fact]

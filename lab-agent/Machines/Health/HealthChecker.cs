@@ -134,7 +134,10 @@ public sealed class HealthChecker(
         return report;
     }
 
-    /// <summary>The machine as configured (machines file <c>fingerprint:</c>) and as the kernel saw it (its TSC frequency).</summary>
+    /// <summary>
+    /// The machine as configured (machines file <c>fingerprint:</c>) and as the kernel saw it: its <c>machine</c>
+    /// marker (cpu, cpuid, microcode; already in the boot's report, and preferred to the configuration) and its TSC frequency.
+    /// </summary>
     public static Dictionary<string, string> Fingerprint(IMachine machine, BootReport boot)
     {
         var fp = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -143,6 +146,9 @@ public sealed class HealthChecker(
             foreach (var (k, v) in pc.Spec.Fingerprint)
                 fp[k] = v;
         }
+
+        foreach (var (k, v) in boot.Fingerprint ?? new Dictionary<string, string>())
+            fp[k] = v;
 
         fp.TryAdd("memory", $"{machine.Info.MemoryMiB} MiB");
         if (boot.TscHz is { } hz)

@@ -63,6 +63,35 @@ public class BootConsoleTests
         console.ToReport(0, PoweredOn + TimeSpan.FromSeconds(90), timedOut);
 
     [Fact]
+    public void ToReport_MachineMarker_FingerprintOfTheCpuAsTheKernelSawIt()
+    {
+        // Printed by the reference kernel under QEMU -cpu Skylake-Server (TCG), checksum and all.
+        const string machine = "@@LAB machine cpu=Intel%20Xeon%20Processor%20(Skylake) vendor=GenuineIntel family=6 model=85 stepping=4 microcode=0x1 *cde4739a";
+        var console = Boot(Pipeline(), [.. ReferenceBoot[..2], machine, .. ReferenceBoot[2..], EndPass]);
+
+        var report = console.ToReport(0, PoweredOn.AddSeconds(5), timedOut: false);
+
+        Assert.Equal(0, report.CorruptMarkers);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["cpu"] = "Intel Xeon Processor (Skylake)",
+            ["cpuid"] = "GenuineIntel family 6 model 85 stepping 4",
+            ["microcode"] = "0x1",
+        }, report.Fingerprint);
+    }
+
+    [Fact]
+    public void ToReport_NoMachineMarkerOrABadOne_NoFingerprintAndTheBadOneCorrupt()
+    {
+        var without = Boot(Pipeline(), [.. ReferenceBoot, EndPass]).ToReport(0, PoweredOn.AddSeconds(5), timedOut: false);
+        var bad = Boot(Pipeline(), [M("machine", ("cpu", "EPYC"), ("microcode", "patch-7")), .. ReferenceBoot, EndPass]).ToReport(0, PoweredOn.AddSeconds(5), timedOut: false);
+
+        Assert.Null(without.Fingerprint);
+        Assert.Null(bad.Fingerprint);
+        Assert.Equal(1, bad.CorruptMarkers);
+    }
+
+    [Fact]
     public void ToReport_ReferenceBootWithPassingEnd_PassedWithKernelAndHostTimes()
     {
         var pipeline = PipelineLoader.Load(PipelineLoaderTests.ReferenceYaml(), "redox-reference.yaml");

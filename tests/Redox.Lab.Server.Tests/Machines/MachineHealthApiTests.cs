@@ -160,11 +160,25 @@ public sealed class MachineHealthApiTests(LabFixture lab)
     [Theory]
     [InlineData("{\"firmware\":\"1.0\",\"tsc_mhz\":\"3000\"}", "1.0", "3050", null)]
     [InlineData("{\"firmware\":\"1.0\",\"tsc_mhz\":\"3000\"}", "1.0", "3500", "tsc_mhz: 3000 -> 3500")]
-    [InlineData("{\"firmware\":\"1.0\"}", "1.1", "3000", "firmware: 1.0 -> 1.1, tsc_mhz: (none) -> 3000")]
-    [InlineData("not json", "1.0", "3000", "firmware: (none) -> 1.0, tsc_mhz: (none) -> 3000")]
+    [InlineData("{\"firmware\":\"1.0\"}", "1.1", "3000", "firmware: 1.0 -> 1.1")]
+    [InlineData("{\"cpu\":\"EPYC\"}", "1.0", "3000", null)]
+    [InlineData("not json", "1.0", "3000", null)]
     public void FingerprintChange_BeyondTscNoise_Named(string old, string firmware, string tsc, string? expected)
     {
         Assert.Equal(expected, MachineHealthService.FingerprintChange(old, new Dictionary<string, string> { ["firmware"] = firmware, ["tsc_mhz"] = tsc }));
+    }
+
+    [Fact]
+    public void MergeFingerprint_BootThatSawLess_KeepsWhatItDidNotSee()
+    {
+        var stored = MachineHealthService.MergeFingerprint(null, new Dictionary<string, string> { ["cpu"] = "EPYC 7702", ["microcode"] = "0x830107a", ["tsc_mhz"] = "2000" });
+
+        // A kernel that printed no machine marker (Linux, or one that stopped early): no change, nothing forgotten.
+        var partial = new Dictionary<string, string> { ["tsc_mhz"] = "2001", ["memory"] = "8192 MiB" };
+        Assert.Null(MachineHealthService.FingerprintChange(stored, partial));
+        Assert.Equal("{\"cpu\":\"EPYC 7702\",\"memory\":\"8192 MiB\",\"microcode\":\"0x830107a\",\"tsc_mhz\":\"2001\"}", MachineHealthService.MergeFingerprint(stored, partial));
+        // A microcode update is a change.
+        Assert.Equal("microcode: 0x830107a -> 0x830107b", MachineHealthService.FingerprintChange(stored, new Dictionary<string, string> { ["microcode"] = "0x830107b" }));
     }
 
     [Theory]
