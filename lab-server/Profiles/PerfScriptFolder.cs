@@ -281,6 +281,7 @@ public sealed class PerfScriptFolder
     /// Writes the folded stacks to <paramref name="output"/> (UTF-8) as they are sorted, without building the text
     /// in memory; the result's <see cref="FoldedProfile.Text"/> is empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public FoldedProfile Finish(Stream output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -294,6 +295,7 @@ public sealed class PerfScriptFolder
 
         var buffer = new byte[1 << 16];
         var used = 0;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Write(ReadOnlySpan<byte> bytes)
         {
             while (bytes.Length > 0)
@@ -694,6 +696,7 @@ public sealed class PerfScriptFolder
     /// Where the frame starts on a header line without call graph (<c>comm tid time: period event:  ip sym (dso)</c>):
     /// after the first token ending in ':' that is not the time, when what follows is a frame; null otherwise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int? SingleLineFrame(ReadOnlySpan<byte> s, int afterComm)
     {
         var i = afterComm;
