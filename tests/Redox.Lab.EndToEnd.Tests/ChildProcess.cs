@@ -66,6 +66,16 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Kills the process and its children at once, as a crash or power cut would.</summary>
+    /// <summary>SIGKILL to this process alone, not its children: as an agent that crashes or is OOM-killed.</summary>
+    public void KillProcessOnly()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            _process.WaitForExit(10_000);
+        }
+    }
+
     public void Kill()
     {
         if (!_process.HasExited)
