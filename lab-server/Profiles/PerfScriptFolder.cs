@@ -584,19 +584,14 @@ public sealed class PerfScriptFolder
 
     // Perl's \s on bytes: space, \t, \n, \v, \f, \r.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
+    private static bool IsSpace(byte b) => HotSpans.IsSpace(b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
-    // IsLowerHex and IsWord test every byte of an address, where digits and letters alternate at random: the
-    // non-short-circuit '|' keeps them free of branches the CPU would mispredict. (b | 0x20) folds A-Z onto a-z.
-
+    // Free of branches like HotSpans.IsWord: an offset's digits and letters alternate at random.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsLowerHex(byte b) => ((uint)(b - '0') <= 9) | ((uint)(b - 'a') <= 'f' - 'a');
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsWord(byte b) => ((uint)(b - '0') <= 9) | ((uint)((b | 0x20) - 'a') <= 'z' - 'a') | (b == (byte)'_');
 
     /// <summary>
     /// <c>^(\S.+?)\s+(\d+)\/*(\d+)*\s+</c>: the command (at least two characters, the shortest that works, spaces
@@ -665,8 +660,7 @@ public sealed class PerfScriptFolder
         pc = func = dso = default;
         var a = 0;
         while (a < s.Length && IsSpace(s[a])) a++;
-        var pcEnd = a;
-        while (pcEnd < s.Length && IsWord(s[pcEnd])) pcEnd++;
+        var pcEnd = HotSpans.IndexOfNonWord(s, a);
         if (pcEnd == a) return false;
 
         // The rightmost " (" (at or after the address's end) followed by non-space characters holding a ')': greedy
@@ -677,9 +671,8 @@ public sealed class PerfScriptFolder
         int k = -1, dsoEnd = -1;
         if (s[^1] == (byte)')')
         {
-            var p = s.Length - 2;
-            while (p >= pcEnd && !IsSpace(s[p])) p--;
-            if (p >= pcEnd && s[p] == (byte)' ' && s[p + 1] == (byte)'(')
+            var p = HotSpans.LastIndexOfSpace(s, pcEnd);
+            if (p >= 0 && s[p] == (byte)' ' && s[p + 1] == (byte)'(')
             {
                 k = p;
                 dsoEnd = s.Length - 1;

@@ -43,6 +43,59 @@ public sealed class HotSpansTests
     }
 
     [Fact]
+    public void IsSpaceAndIsWord_EveryByte_ArePerlsClassesOnBytes()
+    {
+        for (var b = 0; b < 256; b++)
+        {
+            Assert.Equal(b is ' ' or '\t' or '\n' or '\v' or '\f' or '\r', HotSpans.IsSpace((byte)b));
+            Assert.Equal(b is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '_', HotSpans.IsWord((byte)b));
+        }
+    }
+
+    [Fact]
+    public void IndexOfNonWord_EveryByteAtEveryPosition_FindsTheFirstNonWordByteFromStart()
+    {
+        foreach (var length in Lengths)
+        {
+            var word = Enumerable.Range(0, length).Select(i => (byte)"0123456789abcdefXYZ_"[i % 20]).ToArray();
+            Assert.Equal(length, HotSpans.IndexOfNonWord(word, 0));
+            for (var at = 0; at < length; at++)
+            {
+                for (var b = 0; b < 256; b++)
+                {
+                    var copy = (byte[])word.Clone();
+                    copy[at] = (byte)b;
+                    var expected = HotSpans.IsWord((byte)b) ? length : at;
+                    Assert.Equal(expected, HotSpans.IndexOfNonWord(copy, 0));
+                    Assert.Equal(length, HotSpans.IndexOfNonWord(copy, at + 1)); // bytes before 'from' do not count
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void LastIndexOfSpace_EveryByteAtEveryPosition_FindsTheLastSpaceAtOrAfterFrom()
+    {
+        foreach (var length in Lengths)
+        {
+            var text = Enumerable.Range(0, length).Select(i => (byte)('a' + i % 26)).ToArray();
+            Assert.Equal(-1, HotSpans.LastIndexOfSpace(text, 0));
+            for (var at = 0; at < length; at++)
+            {
+                for (var b = 0; b < 256; b++)
+                {
+                    var copy = (byte[])text.Clone();
+                    copy[at] = (byte)b;
+                    if (at >= 3) copy[at - 3] = (byte)' '; // an earlier space must not win
+                    var expected = HotSpans.IsSpace((byte)b) ? at : at >= 3 ? at - 3 : -1;
+                    Assert.Equal(expected, HotSpans.LastIndexOfSpace(copy, 0));
+                    Assert.Equal(expected >= at - 2 ? expected : -1, HotSpans.LastIndexOfSpace(copy, Math.Max(at - 2, 0)));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void SequenceEqual_Ints_ComparesValuesNotJustLengths()
     {
         int[] a = [1, 2, 3, 4, 5, 6, 7, 8, 9];
