@@ -156,6 +156,10 @@ public static class Extensions
                     EnableLongPolling = true,
                     QueuePollInterval = TimeSpan.FromSeconds(5),
                     DistributedLockTimeout = TimeSpan.FromSeconds(30),
+                    // A killed server's fetched job goes back to the queue after Lab:JobInvisibilitySeconds, not
+                    // Hangfire's 30 minutes; a live server heartbeats its long jobs (a push's bounded git fetch) to keep them.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = sp.GetRequiredService<IOptions<LabOptions>>().Value.JobInvisibility,
                 }));
         services.AddHangfireServer((sp, o) =>
         {

@@ -20,6 +20,15 @@ public sealed class LabOptions
     /// <summary>Hangfire workers (queues <c>runs</c> and <c>default</c>).</summary>
     public int Workers { get; set; } = 2;
 
+    /// <summary>
+    /// A Hangfire job fetched by a server that stopped heartbeating it (killed, lost its database) is fetched again by
+    /// another server after this long. A live server's job stays its own however long it runs: Hangfire.PostgreSql's
+    /// sliding invisibility renews it every fifth of this. Hangfire's default, without sliding, is 30 minutes.
+    /// </summary>
+    public int JobInvisibilitySeconds { get; set; } = 60;
+
+    public TimeSpan JobInvisibility => TimeSpan.FromSeconds(Math.Max(5, JobInvisibilitySeconds));
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     /// <summary>

@@ -16,6 +16,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$db" ] && [ -n "$out" ] || { echo "lab-backup: --db and --out are required" >&2; exit 2; }
+# A password on the command line is readable by every local user (ps, /proc/PID/cmdline): refuse one.
+if [[ "$db" =~ (^|[[:space:]])password[[:space:]]*= ]] || [[ "$db" =~ ^postgres(ql)?://[^@/]*:[^@/]*@ ]]; then
+  echo "lab-backup: --db holds a password, which any local user can read on a command line; put it in ~/.pgpass or a passfile= file (scripts/BACKUP.md)" >&2; exit 2
+fi
 
 find_bin() {
   if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return; fi

@@ -43,7 +43,7 @@
 #define MAX_FRAMES      56                              /* kernel + user */
 #define HDR_WORDS       4
 #define META_PROCESS    (1ull << 32)
-#define USER_DSO        "bootstrap"                     /* the one program the kernel runs */
+#define USER_DSO        "bootstrap"                     /* the one ELF: bootstrap and the daemons */
 
 struct ring {
     uint64_t *w;

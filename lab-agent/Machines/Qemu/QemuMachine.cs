@@ -79,20 +79,23 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
             {
                 qmp = await QmpEvents.ConnectAsync(qmpPath, QmpTimeout, () => !started.HasExited, cancellationToken);
             }
-            catch (LabInfraException) when (started.HasExited)
-            {
-                // QEMU refused the media at start ("Cannot load x86-64 image", a bad disk image): the kernel's
-                // fault, not the lab's. The session reports the exit with QEMU's stderr and no console output.
-                log.LogInformation("{Machine}: qemu pid {Pid} exited before its QMP socket answered", Info.Name, started.Id);
-                qmp = QmpEvents.None();
-            }
             catch (Exception e) when (e is LabInfraException or OperationCanceledException)
             {
-                KillQuietly(started);
-                pidFiles?.Remove(started.Id);
-                started.Dispose();
-                process = null;
-                throw;
+                if (e is LabInfraException && await ExitsSoonAsync(started))
+                {
+                    // QEMU refused the media at start ("Cannot load x86-64 image", a bad disk image): the kernel's
+                    // fault, not the lab's. The session reports the exit with QEMU's stderr and no console output.
+                    log.LogInformation("{Machine}: qemu pid {Pid} exited before its QMP socket answered", Info.Name, started.Id);
+                    qmp = QmpEvents.None();
+                }
+                else
+                {
+                    KillQuietly(started);
+                    pidFiles?.Remove(started.Id);
+                    started.Dispose();
+                    process = null;
+                    throw;
+                }
             }
 
             var session = new QemuSession(process, log, qmp, dir, s =>
@@ -111,6 +114,29 @@ public sealed class QemuMachine(MachineOptions options, ILogger<QemuMachine> log
             if (process is null)
                 TryDelete(dir);
             throw;
+        }
+    }
+
+    /// <summary>How long a QEMU whose QMP socket failed may take to be seen as exited.</summary>
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// True when the process has exited or exits within <see cref="ExitGrace"/>. QEMU opens its QMP socket before it
+    /// loads the kernel, so when it refuses the media the socket's close can reach us before the process's exit
+    /// does: a QMP failure is judged by whether QEMU is on its way out, not by <see cref="Process.HasExited"/> at
+    /// that instant.
+    /// </summary>
+    private static async Task<bool> ExitsSoonAsync(Process process)
+    {
+        using var grace = new CancellationTokenSource(ExitGrace);
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -103,6 +103,108 @@ public sealed class SeveralServersTests(LabFixture lab)
         }
     }
 
+    [Fact]
+    public async Task ResolvePushJob_ServerRunningItKilled_OtherServerTakesItOverAfterTheInvisibility()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var dir = Path.Combine(lab.TempDir, "takeover-" + id);
+        Directory.CreateDirectory(dir);
+        var connection = lab.Cluster.ConnectionString("lab_takeover_" + id);
+        using var output = new StringWriter();
+        Assert.True(await MigrateCommand.RunAsync(["--connection", connection], output, output) == 0, output.ToString());
+        var tokenFile = Path.Combine(dir, "admin-token");
+        Assert.True(await CreateTokenCommand.RunAsync(["--connection", connection, "--user", "admin", "--role", "admin", "--out", tokenFile], output, output) == 0, output.ToString());
+        var admin = (await File.ReadAllTextAsync(tokenFile)).Trim();
+        // A git remote that accepts and never answers: the push's resolution runs (Processing) until its bound, 10 minutes here.
+        using var remote = new SilentRemote();
+        string[] settings = ["--Lab:JobInvisibilitySeconds", "5", "--Lab:Git:ProcessTimeoutSeconds", "600", "--Lab:Git:TotalTimeoutSeconds", "600"];
+        await using var db = NpgsqlDataSource.Create(connection);
+
+        // 1. Server A alone takes the push's ResolvePushJob and keeps it while alive: its fetch time is renewed.
+        await using var a = await ServerProcess.StartAsync(connection, Path.Combine(dir, "a"), settings: settings);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{a.Port}"), Timeout = TimeSpan.FromMinutes(2) };
+        var registration = await Send(http, HttpMethod.Post, "/api/repositories", admin,
+            new RepositoryView("takeover-" + id, $"http://127.0.0.1:{remote.Port}/kernel.git", "main", ["pipelines/*.yaml"], true, ["*"]));
+        Assert.Equal(HttpStatusCode.Created, registration.StatusCode);
+        var runId = await PushAsync(http, admin, "takeover-" + id);
+        var hangfireJob = await WaitForAsync(() => ProcessingOnAsync(db, runId, a.Pid), TimeSpan.FromMinutes(2), () => a.Log());
+        var fetched = await FetchedAtAsync(db, hangfireJob);
+        await WaitForAsync(async () => await FetchedAtAsync(db, hangfireJob) > fetched ? hangfireJob : null, TimeSpan.FromMinutes(1), () => a.Log());
+
+        // 2. A dies holding it; B, started afterwards, runs the same Hangfire job (not a copy scheduled by the lab's stalled-run recovery).
+        a.Kill();
+        await using var b = await ServerProcess.StartAsync(connection, Path.Combine(dir, "b"), settings: settings);
+        var takenOver = await WaitForAsync(() => ProcessingOnAsync(db, runId, b.Pid), TimeSpan.FromMinutes(2), () => b.Log());
+
+        Assert.Equal(hangfireJob, takenOver);
+    }
+
+    /// <summary>The Hangfire job resolving <paramref name="runId"/> while it is processing on the server with process <paramref name="pid"/>, else null.</summary>
+    private static async Task<long?> ProcessingOnAsync(NpgsqlDataSource db, Guid runId, int pid)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT j.id FROM hangfire.job j JOIN hangfire.state s ON s.id = j.stateid
+            WHERE j.statename = 'Processing' AND j.invocationdata::text LIKE '%ResolvePushJob%' AND j.arguments::text LIKE $1
+              AND s.data::text LIKE $2
+            """);
+        cmd.Parameters.AddWithValue($"%{runId}%");
+        cmd.Parameters.AddWithValue($"%lab-server-git:{pid}:%");
+        return await cmd.ExecuteScalarAsync() is long job ? job : null;
+    }
+
+    private static async Task<DateTime> FetchedAtAsync(NpgsqlDataSource db, long hangfireJob)
+    {
+        await using var cmd = db.CreateCommand("SELECT fetchedat FROM hangfire.jobqueue WHERE jobid = $1");
+        cmd.Parameters.AddWithValue(hangfireJob);
+        return await cmd.ExecuteScalarAsync() is DateTime at ? at : DateTime.MinValue;
+    }
+
+    private static async Task<long> WaitForAsync(Func<Task<long?>> probe, TimeSpan timeout, Func<string> log)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await probe() is { } found) return found;
+            if (clock.Elapsed > timeout) throw new TimeoutException($"not reached within {timeout}:\n{log()}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>A TCP listener that accepts connections and never answers them: a git remote that hangs.</summary>
+    private sealed class SilentRemote : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly ConcurrentBag<TcpClient> _held = [];
+        private readonly CancellationTokenSource _stop = new();
+
+        public SilentRemote()
+        {
+            _listener.Start();
+            _ = AcceptAsync();
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (true) _held.Add(await _listener.AcceptTcpClientAsync(_stop.Token));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            foreach (var client in _held) client.Dispose();
+            _stop.Dispose();
+        }
+    }
+
     private static async Task AssertSessionSharedAsync(int loginPort, int readPort, string token)
     {
         var cookies = new CookieContainer();

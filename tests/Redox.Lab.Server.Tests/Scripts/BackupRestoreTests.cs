@@ -87,6 +87,19 @@ public sealed class BackupRestoreTests(LabFixture lab)
         Assert.Equal("0", await ScalarAsync(empty, "SELECT count(*)::text FROM pg_tables WHERE schemaname = 'public'"));
     }
 
+    [Theory]
+    [InlineData("lab-backup.sh", "--out", "host=127.0.0.1 user=lab password=hunter2 dbname=redox_lab")]
+    [InlineData("lab-restore.sh", "--in", "postgresql://lab:hunter2@127.0.0.1:5432/redox_lab")]
+    public async Task Script_PasswordInConnectionString_RefusedBeforeAnythingIsWritten(string script, string dirOption, string conninfo)
+    {
+        var dir = Path.Combine(lab.TempDir, "refused-" + Guid.NewGuid().ToString("N")[..8]);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Script(script, "--db", conninfo, dirOption, dir));
+
+        Assert.Contains("--db holds a password", refused.Message, StringComparison.Ordinal);
+        Assert.False(Path.Exists(dir));
+    }
+
     /// <summary>A run whose jobs each have 2,500 console lines, a boot with stages, metrics, tests and a finding, and an artifact.</summary>
     private async Task<Guid> SeedRunAsync()
     {

@@ -24,7 +24,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<ServerProcess> StartAsync(string connection, string dataDir, string secret = Secret)
+    /// <summary>The server's process id: Hangfire names its servers <c>lab-server:PID</c> and <c>lab-server-git:PID</c>.</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>Starts a server; <paramref name="settings"/> (<c>--Key value</c> pairs) override the defaults below.</summary>
+    public static async Task<ServerProcess> StartAsync(string connection, string dataDir, string secret = Secret, IReadOnlyList<string>? settings = null)
     {
         var port = FreePort();
         // The server's own build output (built as this project's reference, in the same configuration).
@@ -37,7 +41,7 @@ public sealed class ServerProcess : IAsyncDisposable
                      dll, "--urls", $"http://127.0.0.1:{port}", "--ConnectionStrings:Lab", connection, "--Lab:DataDir", dataDir,
                      "--Lab:EnrolmentSecret", secret, "--Lab:LeaseSeconds", "30", "--Lab:Git:TotalTimeoutSeconds", "20",
                      "--Logging:LogLevel:Default", "Warning", "--environment", "Testing",
-                 })
+                 }.Concat(settings ?? []))
             psi.ArgumentList.Add(arg);
         var process = Process.Start(psi)!;
         var server = new ServerProcess(process, port);

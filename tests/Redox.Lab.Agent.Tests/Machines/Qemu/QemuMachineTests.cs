@@ -64,6 +64,39 @@ public sealed class QemuMachineTests : IDisposable
         Assert.Equal(Redox.Lab.Contracts.Console.BootStop.Exited, exit.Stop);
     }
 
+    /// <summary>
+    /// Real QEMU opens its QMP socket before it loads the kernel, so when it refuses the image the socket's close can
+    /// reach the agent before the process's exit does. A stand-in QEMU (unit test) makes that order certain: it
+    /// accepts the QMP connection, closes it, and exits with status 1 a moment later.
+    /// </summary>
+    [Fact]
+    public async Task PowerOnAsync_QmpClosesBeforeQemuExits_SessionEndsWithItsStderrNotALabError()
+    {
+        var standIn = Path.Combine(_dir, "qemu-stand-in");
+        File.WriteAllText(standIn, """
+            #!/usr/bin/env python3
+            import socket, sys, time
+            path = next(a for a in sys.argv if a.startswith("unix:"))[5:].split(",")[0]
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.bind(path)
+            server.listen(1)
+            connection, _ = server.accept()
+            connection.close()
+            time.sleep(0.3)
+            sys.stderr.write("qemu: invalid kernel header\n")
+            sys.exit(1)
+            """);
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var machine = new QemuMachine(new MachineOptions { Name = "qemu-stand-in", QemuPath = standIn }, NullLogger<QemuMachine>.Instance);
+
+        await using var session = await machine.PowerOnAsync(new BootMedia(standIn, [], ""), Small, CancellationToken.None);
+        var exit = await session.Exited.WaitAsync(Wait);
+
+        Assert.Equal(1, exit.Code);
+        Assert.Equal(Redox.Lab.Contracts.Console.BootStop.Exited, exit.Stop);
+        Assert.Contains("invalid kernel header", exit.Description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PowerOnAsync_GuestPowersOff_QmpSaysPoweredOff()
     {
