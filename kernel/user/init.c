@@ -27,7 +27,6 @@
 #include "user/process.h"
 
 static struct process *daemons[INIT_DAEMONS];
-static char names[INIT_DAEMONS][12];
 static int nr_daemons, nr_ready;
 static uint64_t frames_held;
 
@@ -37,12 +36,12 @@ void init_start_daemons(const struct initfs *fs, const void *img, uint64_t size)
 
     uint64_t free_before = falloc->free_frames();
     for (int i = 0; i < INIT_DAEMONS; i++) {
-        ksnprintf(names[i], sizeof names[i], "daemon%d", i);
-        struct process *p = process_alloc(names[i]);
+        /* One name for all: a profile's command, the pid tells them apart. */
+        struct process *p = process_alloc("daemon");
         struct thread *t = p ? process_load(p, fs, img, size,
                                             BOOT_FLAG_DAEMON | (uint64_t)i << 16) : 0;
         if (!t) {
-            kprintf("init: cannot start %s\n", names[i]);
+            kprintf("init: cannot start daemon %d\n", i);
             break;
         }
         daemons[nr_daemons++] = p;

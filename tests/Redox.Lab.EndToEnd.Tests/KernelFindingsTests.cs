@@ -99,6 +99,9 @@ public sealed class KernelFindingsTests(LabFixture lab)
             Assert.Contains(";kmain;", folded, StringComparison.Ordinal);
             // The profiler keeps sampling while bootstrap runs: its user frames, named from bootstrap.elf, marked _[u].
             Assert.Contains("bootstrap;_start_[u];", folded, StringComparison.Ordinal);
+            // The boot's daemons are their own command (the process's name), their user frames named from the
+            // same bootstrap.elf; their heaps are mapped through mmap.
+            Assert.Contains(folded.Split('\n'), l => l.StartsWith("daemon;", StringComparison.Ordinal) && l.Contains(";vm_mmap;", StringComparison.Ordinal));
             // Sampling starts before memory init (the BSP alone until SMP init), so SMP init, which waits
             // milliseconds for each AP and calibrates the local APIC timer, is in the profile; before, the
             // profiler started after it.
