@@ -12,10 +12,14 @@
  *   metric syscall.overhead.cycles   the difference of the two medians
  *   ...then the threads/memory/signals suite (suite.c)
  *
+ * Started with BOOT_FLAG_DAEMON, it is one of the boot's daemons instead
+ * (daemon.c).
+ *
  * Each latency: ROUNDS rounds of ITERS x 16 unrolled syscalls, timed with
  * rdtscp (lfence; rdtsc without it); the value is the median round's
  * cycles per syscall; n = syscalls timed in all rounds.
  */
+#include "daemon.h"
 #include "rt.h"
 #include "suite.h"
 
@@ -184,6 +188,8 @@ int main(uint64_t flags, uint64_t tsc_hz)
 {
     char b[24];
 
+    if (flags & BOOT_FLAG_DAEMON)
+        return daemon_main(BOOT_DAEMON_INDEX(flags));
     clock_init();
     print("bootstrap: hello from ring 3, TSC ");
     fmt_u64(b, tsc_hz);
@@ -192,7 +198,10 @@ int main(uint64_t flags, uint64_t tsc_hz)
     print(timestamp_kind());
     print("\n");
     test_abi();
+    /* A benchmark, not boot work: left out of a profiled boot's profile. */
+    sys_profile(0);
     bench();
+    sys_profile(1);
     failed += suite_run();
     if (flags & BOOT_FLAG_NULL_DEREF)
         null_deref();

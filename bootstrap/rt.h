@@ -101,6 +101,16 @@ static inline int64_t sys_gettid(void)
     return syscall5(SYS_GETTID, 0, 0, 0, 0, 0);
 }
 
+static inline int64_t sys_ready(void)
+{
+    return syscall5(SYS_READY, 0, 0, 0, 0, 0);
+}
+
+static inline int64_t sys_profile(uint64_t on)
+{
+    return syscall5(SYS_PROFILE, on, 0, 0, 0, 0);
+}
+
 /* start.S */
 void bench_syscalls(uint64_t nr, uint64_t iters);
 uint64_t abi_regs_probe(uint64_t nr);

@@ -45,6 +45,11 @@
 #define SYS_SLEEP       17      /* (ns): 0, or -EINTR */
 #define SYS_INFO        18      /* (INFO_*): a kernel counter, see below */
 #define SYS_GETTID      19      /* (): the calling thread's id */
+#define SYS_READY       20      /* (): 0; the process has finished starting (a
+                                   daemon's readiness: its spawner goes on) */
+#define SYS_PROFILE     21      /* (on 0|1): 0; pauses (0) or resumes (1) the
+                                   kernel's profiler (PROFILE=1; else nothing):
+                                   benchmarks and stress tests are not boot work */
 
 /* The floor: the entry stub sees this number right after `swapgs` and
  * returns with `swapgs; sysretq` without touching the stack or any other
@@ -140,5 +145,7 @@ struct sig_frame {
 
 /* Entry arguments: RDI of the first user instruction carries these flags. */
 #define BOOT_FLAG_NULL_DEREF 1u /* BUG=user-null-deref: dereference NULL at the end */
+#define BOOT_FLAG_DAEMON     2u /* start as one of the boot's daemons (user/init.c) */
+#define BOOT_DAEMON_INDEX(flags) ((unsigned)((flags) >> 16))   /* which one: 0.. */
 
 #endif

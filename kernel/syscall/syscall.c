@@ -22,6 +22,7 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "mm/tlb.h"
+#include "prof/profiler.h"
 #include "sched/sched.h"
 #include "sched/signal.h"
 #include "syscall/abi.h"
@@ -132,6 +133,19 @@ static uint64_t info(uint64_t what)
     }
 }
 
+/* SYS_PROFILE: bootstrap leaves its benchmarks and stress tests out of
+ * the profile, as kmain leaves the kernel's own (main.c). */
+static int64_t sys_profile(uint64_t on)
+{
+    if (on > 1)
+        return -EINVAL;
+    if (on)
+        prof_resume();
+    else
+        prof_pause();
+    return 0;
+}
+
 /* Issue 5's calls: threads, memory, signals. -ENOSYS when unknown. */
 static int64_t dispatch_sched(struct trap_frame *f, uint64_t a, uint64_t b,
                               uint64_t d, uint64_t e)
@@ -151,6 +165,8 @@ static int64_t dispatch_sched(struct trap_frame *f, uint64_t a, uint64_t b,
     case SYS_SLEEP: return sched_sleep(a);
     case SYS_INFO: return (int64_t)info(a);
     case SYS_GETTID: return sched_current()->tid;
+    case SYS_READY: return process_ready(process_current());
+    case SYS_PROFILE: return sys_profile(a);
     default: return -ENOSYS;
     }
 }
@@ -182,7 +198,7 @@ void syscall_dispatch(struct trap_frame *f)
     case SYS_ABI_CHECK:
         f->rax = ABI_CHECK_HASH(a, b, d, e, g);
         break;
-    case SYS_THREAD_CREATE ... SYS_GETTID:
+    case SYS_THREAD_CREATE ... SYS_PROFILE:
         f->rax = (uint64_t)dispatch_sched(f, a, b, d, e);
         break;
     default:

@@ -1,7 +1,8 @@
 /*
- * user/process.c - bootstrap as a process: initfs, ELF, stack, its main
- * thread, the console write, thread creation, teardown, and traps from
- * ring 3. See process.h for the contracts.
+ * user/process.c - user processes: the process table, loading a program
+ * from the initfs (ELF, stack, main thread), bootstrap's run, the console
+ * write, thread creation, readiness, teardown, and traps from ring 3. See
+ * process.h for the contracts; the boot's daemons are user/init.c.
  *
  * Threads run in ring 3 with interrupts on (RFLAGS 0x202): the entry
  * stubs swapgs on entries from ring 3 and the NMI stub checks the GS base,
@@ -19,6 +20,7 @@
 #include "syscall/abi.h"
 #include "syscall/syscall.h"
 #include "user/elf.h"
+#include "user/init.h"
 #include "user/initfs.h"
 #include "user/process.h"
 
@@ -27,7 +29,10 @@
 #define USER_RFLAGS         0x202ull                /* IF on */
 #define WRITE_MAX           (1u << 20)
 
-static struct process boot_proc;
+/* Slot 0 is bootstrap (pid 1); the others the boot's daemons. A slot is
+ * used once (pids are not reused). */
+static struct process procs[PROCESS_MAX];
+static int nr_procs;
 static volatile int console_lock;
 
 struct process *process_current(void)
@@ -38,7 +43,31 @@ struct process *process_current(void)
 
 struct process *process_by_pid(int pid)
 {
-    return pid == boot_proc.pid && boot_proc.live ? &boot_proc : 0;
+    for (int i = 0; i < nr_procs; i++)
+        if (procs[i].pid == pid && procs[i].live)
+            return &procs[i];
+    return 0;
+}
+
+struct process *process_alloc(const char *name)
+{
+    if (nr_procs == PROCESS_MAX)
+        return 0;
+    struct process *p = &procs[nr_procs++];
+    p->pid = nr_procs;
+    p->name = name;
+    return p;
+}
+
+const char *process_name(int pid)
+{
+    return pid >= 1 && pid <= nr_procs ? procs[pid - 1].name : "bootstrap";
+}
+
+int64_t process_ready(struct process *p)
+{
+    __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);
+    return 0;
 }
 
 int64_t process_write(uint64_t fd, uint64_t buf, uint64_t len)
@@ -98,6 +127,7 @@ void process_teardown(struct process *p)
 {
     uvm_destroy(&p->as);
     signal_process_exit(p);
+    process_ready(p);           /* a spawner waiting for it goes on */
 }
 
 static const char *vector_name(uint64_t v)
@@ -182,37 +212,48 @@ static int find_bootstrap(struct initfs *fs, const void **img, uint64_t *size)
     return 0;
 }
 
-/* Build the process and its main thread, run it on every CPU, return when
- * it is over (every thread exited and reaped). 0 when it ran. */
-static int run(struct process *p, const struct initfs *fs, const void *img,
-               uint64_t size)
+struct thread *process_load(struct process *p, const struct initfs *fs,
+                            const void *img, uint64_t size, uint64_t arg0)
 {
     const char *why;
     struct user_start s = {0};
 
     if (uvm_create(&p->as) < 0) {
         kprintf("user: out of memory for an address space\n");
-        return -1;
+        return 0;
     }
     if (elf_load(&p->as, img, size, fs->hdr->entry, &why) < 0 ||
         (why = "out of memory for the stack", map_stack(&p->as) < 0)) {
-        kprintf("user: cannot load bootstrap: %s\n", why);
+        kprintf("user: cannot load %s: %s\n", p->name, why);
         uvm_destroy(&p->as);
-        return -1;
+        return 0;
     }
     s.rip = fs->hdr->entry;
     s.rsp = USER_STACK_TOP;
     s.rflags = USER_RFLAGS;
-#ifdef BUG_USER_NULL_DEREF
-    s.arg0 = BOOT_FLAG_NULL_DEREF;
-#endif
+    s.arg0 = arg0;
     s.arg1 = arch_timestamp_hz();
     struct thread *t = thread_create(p, &s);
     if (!t) {
-        kprintf("user: out of memory for the main thread\n");
+        kprintf("user: out of memory for the main thread of %s\n", p->name);
         uvm_destroy(&p->as);
-        return -1;
     }
+    return t;
+}
+
+/* Build bootstrap and its main thread, run it on every CPU, return when
+ * it is over (every thread exited and reaped). 0 when it ran. */
+static int run(struct process *p, const struct initfs *fs, const void *img,
+               uint64_t size)
+{
+    uint64_t flags = 0;
+
+#ifdef BUG_USER_NULL_DEREF
+    flags = BOOT_FLAG_NULL_DEREF;
+#endif
+    struct thread *t = process_load(p, fs, img, size, flags);
+    if (!t)
+        return -1;
     lab_stage("bootstrap", arch_timestamp());
     sched_add(t);
     sched_run_until(&p->done);
@@ -250,12 +291,15 @@ void user_run_bootstrap(void)
     sched_start_cpus();
     kprintf("sched: %u CPUs scheduling, tick %u Hz\n", arch_cpu_count(), SCHED_HZ);
 
-    struct process *p = &boot_proc;
-    p->pid = 1;
-    p->name = "bootstrap";
+    /* The boot's daemons, started from the same initfs and resident while
+     * bootstrap runs, as on Redox (user/init.c). */
+    struct process *p = process_alloc("bootstrap");
+    init_start_daemons(&fs, img, size);
+
     uint64_t free0 = falloc->free_frames(), calls0 = syscall_count();
     if (run(p, &fs, img, size) < 0) {
         lab_test("user.bootstrap", 0, "load-failed");
+        init_stop_daemons();
         return;
     }
     uint64_t calls = syscall_count() - calls0;
@@ -274,4 +318,5 @@ void user_run_bootstrap(void)
      * markers): they fail the boot, not user.bootstrap. */
     if (!p->killed && p->exit_status)
         lab_note_failed((int)p->exit_status);
+    init_stop_daemons();
 }

@@ -1,7 +1,8 @@
 /*
  * user/process.h - user processes: an address space shared by threads
- * (sched/sched.h), anonymous mmap, signal dispositions. bootstrap is the
- * first and only process the kernel starts; its threads run on every CPU.
+ * (sched/sched.h), anonymous mmap, signal dispositions. The kernel starts
+ * the boot's daemons (user/init.c) and then bootstrap, all from the initfs;
+ * their threads run on every CPU.
  */
 #ifndef USER_PROCESS_H
 #define USER_PROCESS_H
@@ -12,6 +13,9 @@
 #include "mm/tlb.h"
 #include "syscall/abi.h"
 #include "user/uvm.h"
+
+/* Process slots: bootstrap and the boot's daemons (user/init.h). */
+#define PROCESS_MAX         32
 
 /* Ring-3 start state of a thread (arch_context_init). */
 struct user_start {
@@ -33,6 +37,7 @@ struct process {
     int live;                   /* threads that have not exited */
     int threads;                /* threads not yet reaped */
     volatile int done;          /* every thread exited and was reaped */
+    volatile int started;       /* SYS_READY called, or the process ended */
     uint64_t exit_status;
     int killed;                 /* by a trap or a signal; exit_status says how */
     /* signals (sched lock; sched/signal.c) */
@@ -47,6 +52,25 @@ struct process {
 /* The process of the thread running on this CPU, or NULL (kernel/idle). */
 struct process *process_current(void);
 struct process *process_by_pid(int pid);
+
+/* A fresh process slot named `name` with the next pid (1, 2, ...), or
+ * NULL when all PROCESS_MAX are used. BSP, kernel context. */
+struct process *process_alloc(const char *name);
+
+struct initfs;
+/* Build p's address space from the ELF image `img` of the initfs `fs`
+ * (bootstrap's entry point), its stack, and its main thread, which starts
+ * with RDI = arg0 (BOOT_FLAG_*) and RSI = the TSC frequency. Returns the
+ * thread, not yet runnable (sched_add it), or NULL (nothing left mapped). */
+struct thread *process_load(struct process *p, const struct initfs *fs,
+                            const void *img, uint64_t size, uint64_t arg0);
+
+/* The name of process `pid` (alive or not), or "bootstrap" for an unknown
+ * pid (the profiler names its samples with it). */
+const char *process_name(int pid);
+
+/* SYS_READY: mark p started (its spawner stops waiting). 0. */
+int64_t process_ready(struct process *p);
 
 /* SYS_WRITE: bytes written to the console, or -EBADF / -EFAULT / -EINVAL. */
 int64_t process_write(uint64_t fd, uint64_t buf, uint64_t len);

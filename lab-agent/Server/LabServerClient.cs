@@ -76,12 +76,16 @@ public sealed class LabServerClient(
     /// <summary>Stores a build artifact (e.g. the kernel ELF, for symbolizing backtraces and profiles) under the job.</summary>
     public async Task PutArtifactAsync(Guid jobId, string name, string path, CancellationToken cancellationToken)
     {
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        // Streamed from the file, never held whole in memory (artifacts go up to the server's limit, 64 MiB by
+        // default); every attempt opens the file again. A seekable stream gives the request its Content-Length.
         using var response = await SendAsync(ServerPipelines.Server, () => new HttpRequestMessage(HttpMethod.Put, $"api/agent/jobs/{jobId}/artifacts/{name}")
         {
             // Expect: 100-continue lets the server refuse an oversized file (413) before the body is sent.
             Headers = { ExpectContinue = true },
-            Content = new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } },
+            Content = new StreamContent(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") },
+            },
         }, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
     }
@@ -132,8 +136,9 @@ public sealed class LabServerClient(
         async Task<HttpResponseMessage> AttemptAsync(string bearer) => await pipeline.ExecuteAsync(
             async ct =>
             {
-                // A request message can be sent once: every attempt builds its own.
-                var request = makeRequest();
+                // A request message can be sent once: every attempt builds its own, and disposes it (and so its
+                // content, such as an artifact's open file) once the response is in; the response keeps its body.
+                using var request = makeRequest();
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
                 return await http.SendAsync(request, ct);
             },

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Redox.Lab.Server.Data;
+using Redox.Lab.Server.Identity;
 
 namespace Redox.Lab.Server.Agents;
 
@@ -23,10 +23,7 @@ public sealed class AgentTokenHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var token = header["Bearer ".Length..].Trim();
-        if (token.Length == 0) return AuthenticateResult.Fail("empty bearer token");
+        if (BearerTokens.Read(Request, out var failure) is not { } token) return failure ?? AuthenticateResult.NoResult();
 
         var hash = AgentTokens.Hash(token);
         var agent = await db.Agents.AsNoTracking().Where(a => a.TokenHash == hash)
@@ -43,21 +40,8 @@ public sealed class AgentTokenHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = 401,
-                Title = "Unauthorized",
-                Detail = "send Authorization: Bearer <token> with the token from POST /api/agents/enrol",
-            },
-        });
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        BearerTokens.WriteUnauthorizedAsync(Context, problems, "send Authorization: Bearer <token> with the token from POST /api/agents/enrol");
 
     /// <summary>The authenticated agent's id.</summary>
     public static Guid AgentId(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(AgentIdClaim)!);

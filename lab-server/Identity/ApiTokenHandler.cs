@@ -24,10 +24,7 @@ public sealed class ApiTokenHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var token = header["Bearer ".Length..].Trim();
-        if (token.Length == 0) return AuthenticateResult.Fail("empty bearer token");
+        if (BearerTokens.Read(Request, out var failure) is not { } token) return failure ?? AuthenticateResult.NoResult();
 
         var found = await identities.FindAsync(token, Context.RequestAborted);
         if (found is not { } f) return AuthenticateResult.Fail("unknown, revoked or expired token");
@@ -55,19 +52,7 @@ public sealed class ApiTokenHandler(
         });
     }
 
-    internal static async Task WriteUnauthorizedAsync(HttpContext context, IProblemDetailsService problems)
-    {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = "Bearer";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = 401,
-                Title = "Unauthorized",
-                Detail = "send Authorization: Bearer <token> with a lab API token (lab-cli reads it from --token-file or ~/.config/redox-lab/token)",
-            },
-        });
-    }
+    internal static Task WriteUnauthorizedAsync(HttpContext context, IProblemDetailsService problems) =>
+        BearerTokens.WriteUnauthorizedAsync(context, problems,
+            "send Authorization: Bearer <token> with a lab API token (`lab` reads it from --token-file, $LAB_TOKEN_FILE or ~/.config/redox-lab/token)");
 }

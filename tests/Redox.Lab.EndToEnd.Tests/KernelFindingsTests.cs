@@ -50,6 +50,22 @@ public sealed class KernelFindingsTests(LabFixture lab)
         Assert.Equal(Outcome.Passed, jobs["heavy-prologue"].Outcome);
     }
 
+    private Task<string> FoldedAsync(JobView job) => lab.Http.GetStringAsync($"/api/jobs/{job.Id}/boots/0/profile?format=folded");
+
+    /// <summary>The share of a folded profile's samples with a function named <paramref name="prefix"/>* anywhere on the stack.</summary>
+    private static double AllocatorShare(string folded, string prefix)
+    {
+        long all = 0, hit = 0;
+        foreach (var line in folded.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var space = line.LastIndexOf(' ');
+            var count = long.Parse(line.AsSpan(space + 1), System.Globalization.CultureInfo.InvariantCulture);
+            all += count;
+            if (line[..space].Split(';').Any(f => f.StartsWith(prefix, StringComparison.Ordinal))) hit += count;
+        }
+        return all == 0 ? 0 : (double)hit / all;
+    }
+
     /// <summary>The tests a bug switch broke, without the suite summary that fails with any of them.</summary>
     private static string[] FailedTests(JobView job) =>
         [.. job.Boots.Single().Tests.Where(t => t.Result == "fail" && t.Name != "suite").Select(t => t.Name).Order(StringComparer.Ordinal)];
@@ -68,8 +84,8 @@ public sealed class KernelFindingsTests(LabFixture lab)
             Assert.NotNull(profile);
             Assert.True(profile.Samples > 0);
             Assert.True(profile.Symbolized);
-            // Named from kernel.elf: the syscall path under bootstrap's syscalls is the top kernel function
-            // (kmain itself is no longer near the top since the allocator's self-tests are paused out).
+            // Named from kernel.elf: the syscall path under the daemons' and bootstrap's syscalls is near the top
+            // (kmain itself is not since the allocator's self-tests and bootstrap's benchmarks are paused out).
             Assert.Contains(profile.TopTotal, f => f.Name == "syscall_entry");
             Assert.InRange(profile.Samples, 1, boot.Metrics.Single(m => m.Name == "prof.samples.taken").Value);
             // The NMI clock interrupts ring 3 too (samples taken with CS.RPL 3), and bootstrap survives it:
@@ -79,10 +95,13 @@ public sealed class KernelFindingsTests(LabFixture lab)
             Assert.Contains(boot.Tests, t => t.Name == "user.bootstrap" && t.Result == "pass");
             Assert.Empty(boot.Findings);
 
-            var folded = await lab.Http.GetStringAsync($"/api/jobs/{job.Id}/boots/0/profile?format=folded");
+            var folded = await FoldedAsync(job);
             Assert.Contains(";kmain;", folded, StringComparison.Ordinal);
             // The profiler keeps sampling while bootstrap runs: its user frames, named from bootstrap.elf, marked _[u].
             Assert.Contains("bootstrap;_start_[u];", folded, StringComparison.Ordinal);
+            // The boot's daemons are their own command (the process's name), their user frames named from the
+            // same bootstrap.elf; their heaps are mapped through mmap.
+            Assert.Contains(folded.Split('\n'), l => l.StartsWith("daemon;", StringComparison.Ordinal) && l.Contains(";vm_mmap;", StringComparison.Ordinal));
             // Sampling starts before memory init (the BSP alone until SMP init), so SMP init, which waits
             // milliseconds for each AP and calibrates the local APIC timer, is in the profile; before, the
             // profiler started after it.
@@ -105,6 +124,13 @@ public sealed class KernelFindingsTests(LabFixture lab)
             f => Assert.Equal(0, f.GetProperty("headTotal").GetDouble()));
         Assert.All(frames.Where(f => f.GetProperty("name").GetString()!.StartsWith("p2buddy_", StringComparison.Ordinal)),
             f => Assert.Equal(0, f.GetProperty("baseTotal").GetDouble()));
+
+        // The boot's daemons (kernel/user/init.c) start with each other's memory in use: rmm's first-fit scan
+        // grows with it, p2buddy's free lists do not, so the allocator holds a larger share of the rmm boot than
+        // of the p2buddy boot (bench/profile/run.sh: 36-52% against 13-25% in two runs of 7 boots each; kernel/README.md).
+        var rmmShare = AllocatorShare(await FoldedAsync(rmm), "rmm_");
+        var p2buddyShare = AllocatorShare(await FoldedAsync(p2buddy), "p2buddy_");
+        Assert.True(rmmShare > p2buddyShare, $"rmm {rmmShare:P1} of its boot's samples, p2buddy {p2buddyShare:P1}");
 
         // A profile recorded elsewhere (the real Redox boot before p2buddy), attached to this run with the lab
         // command line as a developer would: it is listed with the run and its flamegraph folds the same stacks.

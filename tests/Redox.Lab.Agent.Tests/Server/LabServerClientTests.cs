@@ -100,4 +100,28 @@ public sealed class LabServerClientTests : IDisposable
         Assert.Contains("EnrolmentSecret", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, _agent.Server.Enrolments);
     }
+
+    [Fact]
+    public async Task PutArtifactAsync_Transient503_EveryAttemptSendsTheWholeFileAndLeavesItClosed()
+    {
+        var job = Guid.NewGuid();
+        var file = Path.Combine(Path.GetTempPath(), "agent-artifact-" + Guid.NewGuid().ToString("N"));
+        var text = string.Concat(Enumerable.Range(0, 50_000).Select(i => $"line {i}\n"));
+        await File.WriteAllTextAsync(file, text);
+        try
+        {
+            _agent.Server.Fail("/artifacts/initfs.img", 2);
+
+            await _agent.Client.PutArtifactAsync(job, "initfs.img", file, CancellationToken.None);
+
+            Assert.Equal(3, _agent.Server.Requests.Count(r => r.EndsWith("/artifacts/initfs.img", StringComparison.Ordinal)));
+            Assert.Equal(text, _agent.Server.Artifacts[(job, "initfs.img")]);
+            // Each attempt's stream was disposed with its request: the file can be opened exclusively again.
+            await using var exclusive = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

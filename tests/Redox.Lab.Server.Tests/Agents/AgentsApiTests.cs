@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -80,27 +79,17 @@ public sealed class AgentsApiTests(LabFixture lab)
         Assert.Equal(Outcome.InfraError, run.Outcome);
     }
 
+    /// <summary>How the job reaches a parked long poll (NOTIFY, not the clock) is JobClaimsTests' business.</summary>
     [Fact]
-    public async Task NextJob_IdleAgentThenPush_ReceivesJobWithoutPollingDelay()
+    public async Task NextJob_IdleAgentThenPush_ReceivesTheJobWithItsAssignment()
     {
         var tag = NewTag();
         var (_, agent) = await lab.EnrolAsync("fast-" + tag, ["x86_64", tag]);
         var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag));
-        // Warm the mirror so the measured push is the steady-state path.
-        var warm = await lab.PushAsync(repo);
-        var warmJob = await LabFixture.NextJobAsync(agent, 10);
-        Assert.Equal(warm.RunId, warmJob?.RunId);
-        while (await LabFixture.NextJobAsync(agent, 0) is not null)
-        {
-            // Drain the warm-up run's other variants.
-        }
 
         var waiting = LabFixture.NextJobAsync(agent, 30);
-        await Task.Delay(300); // the agent is now parked in the long poll
         var pushed = await lab.PushAsync(repo);
-        var clock = Stopwatch.StartNew();
         var job = await waiting;
-        clock.Stop();
 
         Assert.NotNull(job);
         Assert.Equal(pushed.RunId, job.RunId);
@@ -109,8 +98,6 @@ public sealed class AgentsApiTests(LabFixture lab)
         Assert.Equal("qemu-0", job.MachineName);
         Assert.Equal(LabFixture.LeaseSeconds, job.LeaseSeconds);
         Assert.Contains("name: redox-reference", job.PipelineYaml, StringComparison.Ordinal);
-        // Well under the fallback re-check (5 s) and Hangfire's queue poll interval: the wake-up came by NOTIFY.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"job arrived {clock.Elapsed.TotalMilliseconds:0} ms after the push answered");
     }
 
     [Fact]
@@ -119,11 +106,10 @@ public sealed class AgentsApiTests(LabFixture lab)
         var (_, agent) = await lab.EnrolAsync("idle-" + NewTag(), ["x86_64", NewTag()]);
         // Jobs of other tests' runs may be queued for earlier agents; this one's machine has a tag nobody asks for,
         // yet runs of the reference pipeline ask only for x86_64 + their own tag, so it gets none.
-        var clock = Stopwatch.StartNew();
+        // How long it waits is JobClaimsTests' business (on a fake clock).
         var response = await agent.GetAsync("/api/agent/jobs/next?wait=1");
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
