@@ -53,7 +53,7 @@ internal static class Bench
         var admin = (await File.ReadAllTextAsync(a.TokenFile)).Trim();
         var console = ConsoleText.Load();
         using var sampler = new ProcessSampler(a.ServerPid);
-        var cpu = new SchedulerSample(a.ServerPid, a.PostgresPid);
+        using var cpu = new SchedulerSample(a.ServerPid, a.PostgresPid);
 
         // Register the repository and enrol the agents (not timed).
         var repoName = "bench-scale";
@@ -429,35 +429,65 @@ internal static class ConsoleText
 
 /// <summary>
 /// Time on a CPU and time runnable but waiting for one (the kernel's schedstat), summed over the threads of the server,
-/// of PostgreSQL's processes and of this load generator, from now to <see cref="Since"/>: how much of a latency is
-/// queueing for a CPU on a shared machine rather than work.
+/// of PostgreSQL's processes and of this load generator, from construction to <see cref="Since"/>: how much of a
+/// latency is queueing for a CPU on a shared machine rather than work. Every thread is read once a second and its
+/// growth added, so a thread that exits loses at most its last second.
 /// </summary>
-internal sealed class SchedulerSample(int serverPid, int postgresPid)
+internal sealed class SchedulerSample : IDisposable
 {
-    private readonly Dictionary<string, (double Ran, double Waited)> _start = Read(serverPid, postgresPid);
+    private readonly int _serverPid;
+    private readonly int _postgresPid;
+    private readonly Dictionary<string, (double Ran, double Waited)> _last = [];
+    private readonly Dictionary<string, (double Ran, double Waited)> _totals = [];
+    private readonly Timer _timer;
+
+    public SchedulerSample(int serverPid, int postgresPid)
+    {
+        _serverPid = serverPid;
+        _postgresPid = postgresPid;
+        Tick(baseline: true);
+        _timer = new Timer(_ => Tick(baseline: false), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
 
     public List<(string Who, double Ran, double Waited)> Since()
     {
-        var end = Read(serverPid, postgresPid);
-        return end.Select(e => (e.Key, e.Value.Ran - _start.GetValueOrDefault(e.Key).Ran, e.Value.Waited - _start.GetValueOrDefault(e.Key).Waited)).ToList();
+        Tick(baseline: false);
+        lock (_totals) return _totals.Select(t => (t.Key, t.Value.Ran, t.Value.Waited)).ToList();
     }
 
-    /// <summary>Per group: threads that exited in between are missed (a lower bound); PostgreSQL's backends are its postmaster's children.</summary>
-    private static Dictionary<string, (double Ran, double Waited)> Read(int serverPid, int postgresPid)
+    public void Dispose() => _timer.Dispose();
+
+    private void Tick(bool baseline)
     {
-        var groups = new Dictionary<string, (double Ran, double Waited)>
+        var groups = new List<(string Group, IEnumerable<string> Files)>
         {
-            ["lab-server"] = Sum(Tasks(serverPid)),
-            ["load generator (this)"] = Sum(Tasks(Environment.ProcessId)),
+            ("lab-server", Tasks(_serverPid)),
+            ("load generator (this)", Tasks(Environment.ProcessId)),
         };
-        if (postgresPid > 0)
-            groups["postgresql (all processes)"] = Sum(Directory.EnumerateDirectories("/proc")
+        // PostgreSQL's backends are its postmaster's children.
+        if (_postgresPid > 0)
+            groups.Add(("postgresql (all processes)", Directory.EnumerateDirectories("/proc")
                 .Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsAsciiDigit)).Select(n => int.Parse(n, CultureInfo.InvariantCulture))
-                .Where(pid => pid == postgresPid || ParentOf(pid) == postgresPid).Select(pid => $"/proc/{pid}/schedstat"));
-        return groups;
+                .Where(pid => pid == _postgresPid || ParentOf(pid) == _postgresPid).Select(pid => $"/proc/{pid}/schedstat").ToList()));
+        lock (_totals)
+        {
+            foreach (var (group, files) in groups)
+            {
+                var total = _totals.GetValueOrDefault(group);
+                foreach (var file in files)
+                {
+                    if (Read(file) is not { } now) continue;
+                    // A thread first seen after the start counts from its birth (its counters start at zero).
+                    var before = _last.TryGetValue(file, out var seen) ? seen : baseline ? now : (0, 0);
+                    _last[file] = now;
+                    total = (total.Ran + now.Ran - before.Ran, total.Waited + now.Waited - before.Waited);
+                }
+                _totals[group] = total;
+            }
+        }
     }
 
-    private static IEnumerable<string> Tasks(int pid)
+    private static List<string> Tasks(int pid)
     {
         try
         {
@@ -482,24 +512,18 @@ internal sealed class SchedulerSample(int serverPid, int postgresPid)
         }
     }
 
-    /// <summary>schedstat: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices.</summary>
-    private static (double, double) Sum(IEnumerable<string> files)
+    /// <summary>schedstat: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices; null once the thread ended.</summary>
+    private static (double Ran, double Waited)? Read(string file)
     {
-        double ran = 0, waited = 0;
-        foreach (var file in files)
+        try
         {
-            try
-            {
-                var f = File.ReadAllText(file).Split(' ');
-                ran += long.Parse(f[0], CultureInfo.InvariantCulture) / 1e9;
-                waited += long.Parse(f[1], CultureInfo.InvariantCulture) / 1e9;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // The thread or process ended.
-            }
+            var f = File.ReadAllText(file).Split(' ');
+            return (long.Parse(f[0], CultureInfo.InvariantCulture) / 1e9, long.Parse(f[1], CultureInfo.InvariantCulture) / 1e9);
         }
-        return (ran, waited);
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
 
