@@ -28,9 +28,9 @@ var a = new Args(args);
 await Bench.RunAsync(a);
 
 internal sealed record Args(string Url, string Connection, string TokenFile, string Secret, string Repository, int ServerPid,
-    int Agents, int Jobs, int MaxSeconds, int JobsPerPush, int IngestLines)
+    int Agents, int Jobs, int MaxSeconds, int JobsPerPush, int IngestLines, int PostgresPid)
 {
-    public Args(string[] a) : this(a[0], a[1], a[2], a[3], a[4], I(a[5]), I(a[6]), I(a[7]), I(a[8]), I(a[9]), I(a[10])) { }
+    public Args(string[] a) : this(a[0], a[1], a[2], a[3], a[4], I(a[5]), I(a[6]), I(a[7]), I(a[8]), I(a[9]), I(a[10]), a.Length > 11 ? I(a[11]) : 0) { }
 
     private static int I(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
@@ -53,6 +53,7 @@ internal static class Bench
         var admin = (await File.ReadAllTextAsync(a.TokenFile)).Trim();
         var console = ConsoleText.Load();
         using var sampler = new ProcessSampler(a.ServerPid);
+        using var cpu = new SchedulerSample(a.ServerPid, a.PostgresPid);
 
         // Register the repository and enrol the agents (not timed).
         var repoName = "bench-scale";
@@ -122,10 +123,12 @@ internal static class Bench
         {
         }
 
+        var waited = cpu.Since();
         var ingestLines = SimAgent.IngestStored;
         var ingestSeconds = Stopwatch.GetElapsedTime(SimAgent.IngestFirst, SimAgent.IngestLast).TotalSeconds;
         var copySeconds = await RawCopyAsync(a.Connection, allRun.RunId, ingestLines);
         var (dbBytes, consoleBytes, consoleRows) = await SizesAsync(a.Connection);
+        var breakdown = await DispatchBreakdownAsync(a.Connection, allRun.RunId);
 
         // Report.
         var load = File.ReadAllText("/proc/loadavg").Split(' ').Take(3);
@@ -134,16 +137,21 @@ internal static class Bench
         Console.WriteLine();
         Console.WriteLine($"bench/scale: {a.Agents} agents, {jobsEnded} jobs ended of {rounds * a.Groups * a.JobsPerPush} asked ({runs.Count - 1} pushes of {a.JobsPerPush}) in {phase1Seconds:0} s" +
                           $" (limit {a.MaxSeconds} s; {timedOut} pushes not finished within 300 s); load average {string.Join(' ', load)}");
-        Console.WriteLine($"{"",-34}{"n",8}{"p50",10}{"p95",10}{"p99",10}   target");
+        Console.WriteLine($"{"",-40}{"n",8}{"p50",10}{"p95",10}{"p99",10}   target");
         Row("push answered (ms)", pushLatency.ToList(), "p95 < 50");
         Row("dispatch: push -> job received (ms)", dispatch, "p95 < 50");
         Row("end -> visible in API (ms)", visible, "");
+        Console.WriteLine("where dispatch goes (server timestamps, phase 1):");
+        foreach (var (name, values) in breakdown) Row("  " + name, values, "");
         var serverRate = ingestLines / Math.Max(ingestSeconds, 1e-9);
         var copyRate = ingestLines / Math.Max(copySeconds, 1e-9);
         Console.WriteLine($"console ingest: server {serverRate,10:N0} lines/s ({ingestLines:N0} lines from {a.Agents} agents in {ingestSeconds:0.0} s)");
         Console.WriteLine($"                raw COPY {copyRate,8:N0} lines/s ({ingestLines:N0} rows, one binary COPY, {copySeconds:0.0} s)   ratio {serverRate / copyRate:0.00}   target >= 0.5");
         Console.WriteLine($"server: CPU {sampler.MeanCpuPercent:0}% of one core on average, peak RSS {sampler.PeakRssMb:0} MB (VmHWM); RSS over time (MB):");
         Console.WriteLine("  " + sampler.Timeline(12));
+        Console.WriteLine("CPU over the whole run (s on a CPU / s runnable but waiting for one; from /proc/PID/task/*/schedstat):");
+        foreach (var (who, ran, wait) in waited)
+            Console.WriteLine($"  {who,-28}{ran,9:0.0} s ran {wait,9:0.0} s waited for a CPU  ({wait / Math.Max(ran, 1e-9):0.00} s waited per s ran)");
         Console.WriteLine($"database: {dbBytes / 1048576.0:0} MB; console_lines {consoleBytes / 1048576.0:0} MB for {consoleRows:N0} rows ({consoleBytes / Math.Max(1.0, consoleRows):0} bytes/row)");
         Console.WriteLine($"agent-side errors (non-2xx other than 409 resends): {SimAgent.Errors}");
     }
@@ -151,7 +159,7 @@ internal static class Bench
     private static void Row(string name, List<double> ms, string target)
     {
         ms.Sort();
-        Console.WriteLine($"{name,-34}{ms.Count,8}{P(ms, 0.50),10:0.0}{P(ms, 0.95),10:0.0}{P(ms, 0.99),10:0.0}   {target}");
+        Console.WriteLine($"{name,-40}{ms.Count,8}{P(ms, 0.50),10:0.0}{P(ms, 0.95),10:0.0}{P(ms, 0.99),10:0.0}   {target}");
     }
 
     private static double P(List<double> sorted, double q) =>
@@ -198,11 +206,56 @@ internal static class Bench
         return seconds;
     }
 
+    /// <summary>
+    /// The push's way to an agent in the server's own timestamps: waiting for a worker of the <c>git</c> queue (Hangfire's
+    /// job created -> processing), reading git (processing -> the run's jobs created), creating the jobs (-> the
+    /// ResolvePushJob succeeded), and a queued job until an agent claimed it.
+    /// </summary>
+    private static async Task<List<(string Name, List<double> Ms)>> DispatchBreakdownAsync(string connection, Guid ingestRun)
+    {
+        await using var db = NpgsqlDataSource.Create(connection);
+        await using var cmd = db.CreateCommand("""
+            WITH resolve AS (
+                SELECT r.id AS run_id, hj.createdat AS enqueued,
+                       (SELECT min(s.createdat) FROM hangfire.state s WHERE s.jobid = hj.id AND s.name = 'Processing') AS started,
+                       (SELECT max(s.createdat) FROM hangfire.state s WHERE s.jobid = hj.id AND s.name = 'Succeeded') AS succeeded
+                FROM runs r JOIN hangfire.job hj
+                  ON hj.invocationdata::text LIKE '%ResolvePushJob%' AND hj.arguments::text LIKE '%' || r.id::text || '%'
+                WHERE r.id <> $1)
+            SELECT extract(epoch FROM rs.started - rs.enqueued) * 1000,
+                   extract(epoch FROM min(j.created_at) - rs.started) * 1000,
+                   extract(epoch FROM rs.succeeded - min(j.created_at)) * 1000,
+                   array_agg(extract(epoch FROM j.assigned_at - j.created_at) * 1000)
+            FROM resolve rs JOIN jobs j ON j.run_id = rs.run_id AND j.assigned_at IS NOT NULL
+            GROUP BY rs.run_id, rs.enqueued, rs.started, rs.succeeded
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ingestRun });
+        var wait = new List<double>();
+        var git = new List<double>();
+        var create = new List<double>();
+        var claim = new List<double>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            if (!reader.IsDBNull(0)) wait.Add((double)reader.GetDecimal(0));
+            if (!reader.IsDBNull(1)) git.Add((double)reader.GetDecimal(1));
+            if (!reader.IsDBNull(2)) create.Add((double)reader.GetDecimal(2));
+            claim.AddRange(reader.GetFieldValue<decimal[]>(3).Select(d => (double)d));
+        }
+        return [("git queue wait (per push)", wait), ("git: fetch, resolve, read (per push)", git),
+            ("create jobs (per push)", create), ("job queued -> claimed (per job)", claim)];
+    }
+
     private static async Task<(long Db, long Console, long Rows)> SizesAsync(string connection)
     {
         await using var db = NpgsqlDataSource.Create(connection);
         await using (var vacuum = db.CreateCommand("VACUUM ANALYZE console_lines")) await vacuum.ExecuteNonQueryAsync();
-        await using var cmd = db.CreateCommand("SELECT pg_database_size(current_database()), pg_total_relation_size('console_lines'), (SELECT count(*) FROM console_lines)");
+        // console_lines is partitioned (by month): its size is its partitions'.
+        await using var cmd = db.CreateCommand("""
+            SELECT pg_database_size(current_database()),
+                   pg_total_relation_size('console_lines') + coalesce((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'console_lines'::regclass), 0)::bigint,
+                   (SELECT count(*) FROM console_lines)
+            """);
         await using var reader = await cmd.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
@@ -371,6 +424,106 @@ internal static class ConsoleText
         lines.Add("@@LAB test mm.buddy pass");
         lines.Add("@@LAB end pass");
         return lines;
+    }
+}
+
+/// <summary>
+/// Time on a CPU and time runnable but waiting for one (the kernel's schedstat), summed over the threads of the server,
+/// of PostgreSQL's processes and of this load generator, from construction to <see cref="Since"/>: how much of a
+/// latency is queueing for a CPU on a shared machine rather than work. Every thread is read once a second and its
+/// growth added, so a thread that exits loses at most its last second.
+/// </summary>
+internal sealed class SchedulerSample : IDisposable
+{
+    private readonly int _serverPid;
+    private readonly int _postgresPid;
+    private readonly Dictionary<string, (double Ran, double Waited)> _last = [];
+    private readonly Dictionary<string, (double Ran, double Waited)> _totals = [];
+    private readonly Timer _timer;
+
+    public SchedulerSample(int serverPid, int postgresPid)
+    {
+        _serverPid = serverPid;
+        _postgresPid = postgresPid;
+        Tick(baseline: true);
+        _timer = new Timer(_ => Tick(baseline: false), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public List<(string Who, double Ran, double Waited)> Since()
+    {
+        Tick(baseline: false);
+        lock (_totals) return _totals.Select(t => (t.Key, t.Value.Ran, t.Value.Waited)).ToList();
+    }
+
+    public void Dispose() => _timer.Dispose();
+
+    private void Tick(bool baseline)
+    {
+        var groups = new List<(string Group, IEnumerable<string> Files)>
+        {
+            ("lab-server", Tasks(_serverPid)),
+            ("load generator (this)", Tasks(Environment.ProcessId)),
+        };
+        // PostgreSQL's backends are its postmaster's children.
+        if (_postgresPid > 0)
+            groups.Add(("postgresql (all processes)", Directory.EnumerateDirectories("/proc")
+                .Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsAsciiDigit)).Select(n => int.Parse(n, CultureInfo.InvariantCulture))
+                .Where(pid => pid == _postgresPid || ParentOf(pid) == _postgresPid).Select(pid => $"/proc/{pid}/schedstat").ToList()));
+        lock (_totals)
+        {
+            foreach (var (group, files) in groups)
+            {
+                var total = _totals.GetValueOrDefault(group);
+                foreach (var file in files)
+                {
+                    if (Read(file) is not { } now) continue;
+                    // A thread first seen after the start counts from its birth (its counters start at zero).
+                    var before = _last.TryGetValue(file, out var seen) ? seen : baseline ? now : (0, 0);
+                    _last[file] = now;
+                    total = (total.Ran + now.Ran - before.Ran, total.Waited + now.Waited - before.Waited);
+                }
+                _totals[group] = total;
+            }
+        }
+    }
+
+    private static List<string> Tasks(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").Select(t => Path.Combine(t, "schedstat")).ToList();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>schedstat: nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices; null once the thread ended.</summary>
+    private static (double Ran, double Waited)? Read(string file)
+    {
+        try
+        {
+            var f = File.ReadAllText(file).Split(' ');
+            return (long.Parse(f[0], CultureInfo.InvariantCulture) / 1e9, long.Parse(f[1], CultureInfo.InvariantCulture) / 1e9);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
 

@@ -6,7 +6,8 @@
  * the end of the boot) count words and are taken modulo the ring size. A
  * sample is [PROF_MAGIC | len, pc, tsc, meta, return addresses...] (len =
  * its word count; pc the interrupted instruction, then the callers
- * innermost first; meta = cpu | kernel frames << 16 | in a process << 32:
+ * innermost first; meta = cpu | kernel frames << 16 | in a process << 32 |
+ * its pid << 40:
  * the first `kernel frames` of pc and the return addresses are kernel
  * addresses, the rest user addresses of the running process); when it does
  * not fit it is dropped and counted, so the ring never holds a partial
@@ -33,6 +34,8 @@
 #include "lib/printf.h"
 #include "mm/frame.h"
 #include "prof/profiler.h"
+#include "sched/sched.h"
+#include "user/process.h"
 #include "user/uvm.h"
 
 #define RING_ORDER      9                               /* 2 MiB per CPU: bootstrap too */
@@ -43,6 +46,7 @@
 #define MAX_FRAMES      56                              /* kernel + user */
 #define HDR_WORDS       4
 #define META_PROCESS    (1ull << 32)
+#define META_PID_SHIFT  40
 #define USER_DSO        "bootstrap"                     /* the one ELF: bootstrap and the daemons */
 
 struct ring {
@@ -132,6 +136,16 @@ static int walk_user(uint64_t rbp, uint64_t *out, int max)
     return n;
 }
 
+/* The pid of the thread the sample interrupted: its struct thread sits at
+ * the bottom of its kernel stack block (sched.h), and a running thread and
+ * its process are not freed under it. 0 when there is no thread stack. */
+static uint64_t sample_pid(const struct prof_ctx *c)
+{
+    const struct thread *t = (const struct thread *)(uintptr_t)c->tstack_lo;
+
+    return c->tstack_hi && t->proc ? (uint64_t)(t->proc->pid & 0xffff) : 0;
+}
+
 void prof_sample(const struct prof_ctx *c)
 {
     struct ring *r = &rings[c->cpu];
@@ -173,7 +187,8 @@ void prof_sample(const struct prof_ctx *c)
     r->w[h % RING_WORDS] = PROF_MAGIC | len;
     r->w[(h + 1) % RING_WORDS] = c->rip;
     r->w[(h + 2) % RING_WORDS] = c->tsc;
-    r->w[(h + 3) % RING_WORDS] = c->cpu | kframes << 16 | (process ? META_PROCESS : 0);
+    r->w[(h + 3) % RING_WORDS] = c->cpu | kframes << 16 |
+                                 (process ? META_PROCESS | sample_pid(c) << META_PID_SHIFT : 0);
     for (int i = 0; i < n; i++)
         r->w[(h + HDR_WORDS + i) % RING_WORDS] = ret[i];
     __atomic_store_n(&r->head, h + len, __ATOMIC_RELEASE);
@@ -194,9 +209,10 @@ static uint64_t print_sample(struct ring *r, uint64_t t, uint64_t *lines)
     uint64_t meta = r->w[(t + 3) % RING_WORDS], kframes = (meta >> 16) & 0xffff;
     unsigned cpu = (unsigned)(meta & 0xffff);
     uint64_t ns = tsc > boot_tsc0 ? (tsc - boot_tsc0) * 1000 / (hz / 1000000) : 0;
-    /* perf's conventions: the command is the process (kernel for boot code
-     * and kernel-only contexts), each frame names its DSO. */
-    kprintf("%s %u [%03u] %llu.%06llu: 1 cycles:\n", (meta & META_PROCESS) ? USER_DSO : "kernel", cpu, cpu,
+    /* perf's conventions: the command is the process's name (kernel for boot
+     * code and kernel-only contexts), each frame names its DSO. */
+    const char *comm = (meta & META_PROCESS) ? process_name((int)(meta >> META_PID_SHIFT)) : "kernel";
+    kprintf("%s %u [%03u] %llu.%06llu: 1 cycles:\n", comm, cpu, cpu,
             (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000));
     kprintf("\t%llx [unknown] (%s)\n", (unsigned long long)rip, kframes > 0 ? "kernel" : USER_DSO);
     for (uint64_t i = HDR_WORDS; i < len; i++)

@@ -27,22 +27,21 @@
 #include "user/process.h"
 
 static struct process *daemons[INIT_DAEMONS];
-static char names[INIT_DAEMONS][12];
 static int nr_daemons, nr_ready;
 static uint64_t frames_held;
 
 void init_start_daemons(const struct initfs *fs, const void *img, uint64_t size)
 {
     uint64_t t0 = arch_timestamp(), hz = arch_timestamp_hz();
-
     uint64_t free_before = falloc->free_frames();
+
     for (int i = 0; i < INIT_DAEMONS; i++) {
-        ksnprintf(names[i], sizeof names[i], "daemon%d", i);
-        struct process *p = process_alloc(names[i]);
+        /* One name for all: a profile's command, the pid tells them apart. */
+        struct process *p = process_alloc("daemon");
         struct thread *t = p ? process_load(p, fs, img, size,
                                             BOOT_FLAG_DAEMON | (uint64_t)i << 16) : 0;
         if (!t) {
-            kprintf("init: cannot start %s\n", names[i]);
+            kprintf("init: cannot start daemon %d\n", i);
             break;
         }
         daemons[nr_daemons++] = p;
@@ -51,19 +50,16 @@ void init_start_daemons(const struct initfs *fs, const void *img, uint64_t size)
         /* Ready, not merely ended (a daemon that fails exits instead). */
         nr_ready += !p->killed && p->live > 0;
     }
-    uint64_t t1 = arch_timestamp();
+    uint64_t us = hz ? (arch_timestamp() - t0) * 1000000 / hz : 0;
     frames_held = free_before - falloc->free_frames();
     kprintf("init: %d of %d daemons ready in %llu us, holding %llu frames\n",
-            nr_ready, INIT_DAEMONS,
-            (unsigned long long)(hz ? (t1 - t0) * 1000000 / hz : 0),
-            (unsigned long long)frames_held);
-    lab_metric("user.daemons.start.us", hz ? (t1 - t0) * 1000000 / hz : 0, "us", 1, 0);
+            nr_ready, INIT_DAEMONS, (unsigned long long)us, (unsigned long long)frames_held);
+    lab_metric("user.daemons.start.us", us, "us", 1, 0);
 }
 
 void init_stop_daemons(void)
 {
     char detail[128];
-
     uint64_t free0 = falloc->free_frames();
 
     sched_lock();

@@ -59,6 +59,11 @@ struct process *process_alloc(const char *name)
     return p;
 }
 
+const char *process_name(int pid)
+{
+    return pid >= 1 && pid <= nr_procs ? procs[pid - 1].name : "bootstrap";
+}
+
 int64_t process_ready(struct process *p)
 {
     __atomic_store_n(&p->started, 1, __ATOMIC_RELEASE);

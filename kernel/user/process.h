@@ -65,6 +65,10 @@ struct initfs;
 struct thread *process_load(struct process *p, const struct initfs *fs,
                             const void *img, uint64_t size, uint64_t arg0);
 
+/* The name of process `pid` (alive or not), or "bootstrap" for an unknown
+ * pid (the profiler names its samples with it). */
+const char *process_name(int pid);
+
 /* SYS_READY: mark p started (its spawner stops waiting). 0. */
 int64_t process_ready(struct process *p);
 

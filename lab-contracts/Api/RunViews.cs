@@ -31,13 +31,17 @@ public sealed record RunView(
 /// A job that ends <c>agentLost</c> or <c>infraError</c> is tried again (at most twice) as a new job with the
 /// same variant and machine and <c>Attempt</c> + 1; the failed attempt stays in the list with its console.
 /// The run's outcome is rolled up from the last attempt of each variant and machine.
+/// <c>ConsolePrunedAt</c> and <c>ArtifactsPrunedAt</c> say when retention deleted the job's console or artifacts
+/// (an empty console then means pruned, not silent); null while they are kept.
 /// </remarks>
 public sealed record JobView(
     Guid Id, string Variant, string Machine, string? Agent,
     Outcome Outcome, string? Detail,
     DateTimeOffset CreatedAt, DateTimeOffset? AssignedAt, DateTimeOffset? EndedAt,
     IReadOnlyList<BootView> Boots,
-    int Attempt = 1);
+    int Attempt = 1,
+    DateTimeOffset? ConsolePrunedAt = null,
+    DateTimeOffset? ArtifactsPrunedAt = null);
 
 /// <summary>A boot with what was measured.</summary>
 /// <remarks>

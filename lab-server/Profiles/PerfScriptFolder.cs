@@ -87,8 +87,6 @@ public sealed class PerfScriptFolder
 
     private const int ReadChunk = 1 << 20;
 
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
-    private static readonly System.Buffers.SearchValues<byte> LowerHexBytes = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
     private static readonly System.Buffers.SearchValues<byte> Spaces = System.Buffers.SearchValues.Create(" \t\n\v\f\r"u8);
 
     private readonly PerfFoldOptions _options;
@@ -194,7 +192,7 @@ public sealed class PerfScriptFolder
                 }
                 while (true)
                 {
-                    var nl = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                    var nl = HotSpans.IndexOf(buffer.AsSpan(start, end - start), (byte)'\n');
                     if (nl < 0) break;
                     if (skipping) skipping = false;
                     else Line(buffer.AsSpan(start, Math.Min(nl, MaxLineBytes)));
@@ -374,8 +372,7 @@ public sealed class PerfScriptFolder
             {
                 var end = g + 1 < _groupCount ? _groupStarts[g + 1] : _frameCount;
                 var start = _groupStarts[g];
-                _frames.AsSpan(start, end - start).CopyTo(_key.AsSpan(n));
-                n += end - start;
+                for (var f = start; f < end; f++) _key[n++] = _frames[f];
             }
             var id = _stacks.GetOrAdd(_key.AsSpan(0, n));
             if (id == _weights.Length) Array.Resize(ref _weights, id * 2);
@@ -399,7 +396,8 @@ public sealed class PerfScriptFolder
         if (_groupCount == _groupStarts.Length) Array.Resize(ref _groupStarts, _groupCount * 2);
         if (_frameCount + group.Length > _frames.Length) Array.Resize(ref _frames, Math.Max(_frames.Length * 2, _frameCount + group.Length));
         _groupStarts[_groupCount++] = _frameCount;
-        group.CopyTo(_frames, _frameCount);
+        // Element by element: a group is one frame but for inline chains, too short for a memmove call.
+        for (var i = 0; i < group.Length; i++) _frames[_frameCount + i] = group[i];
         _frameCount += group.Length;
     }
 
@@ -479,8 +477,7 @@ public sealed class PerfScriptFolder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> FrameKey(ReadOnlySpan<byte> pc, ReadOnlySpan<byte> func, ReadOnlySpan<byte> dso, out ReadOnlySpan<byte> second)
     {
-        var plus = func.LastIndexOf("+0x"u8);
-        if (plus >= 0 && plus + 3 < func.Length && func[(plus + 3)..].IndexOfAnyExcept(LowerHexBytes) < 0) func = func[..plus];
+        func = WithoutOffset(func);
         second = dso;
         if ((_resolve is not null || _options.IncludeAddresses) && func.IndexOf("[unknown]"u8) >= 0)
         {
@@ -494,16 +491,28 @@ public sealed class PerfScriptFolder
         return func;
     }
 
+    /// <summary>
+    /// <paramref name="func"/> without a trailing <c>+0x&lt;lower-case hex&gt;</c> (the Perl script's
+    /// <c>s/\+0x[\da-f]+$//</c>), found from the right: the hex run at the end, then <c>+0x</c> before it. The same cut
+    /// as taking the last <c>+0x</c> and checking that only hex digits follow: the <c>x</c> of a later <c>+0x</c>
+    /// would end the hex run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static ReadOnlySpan<byte> WithoutOffset(ReadOnlySpan<byte> func)
+    {
+        var j = func.Length;
+        while (j > 0 && IsLowerHex(func[j - 1])) j--;
+        return j < func.Length && j >= 3 && func[j - 3] == (byte)'+' && func[j - 2] == (byte)'0' && func[j - 1] == (byte)'x'
+            ? func[..(j - 3)]
+            : func;
+    }
+
     private int[] Names(ReadOnlySpan<byte> pcBytes, ReadOnlySpan<byte> funcBytes, ReadOnlySpan<byte> dsoBytes)
     {
-        var raw = Encoding.UTF8.GetString(funcBytes);
+        // Symbol offsets (Linux 4.8 on): "cpu_startup_entry+0x3f" -> "cpu_startup_entry".
+        var raw = Encoding.UTF8.GetString(WithoutOffset(funcBytes));
         var dso = Encoding.UTF8.GetString(dsoBytes);
         var pc = Encoding.UTF8.GetString(pcBytes);
-
-        // Symbol offsets (Linux 4.8 on): "cpu_startup_entry+0x3f" -> "cpu_startup_entry".
-        var plus = raw.LastIndexOf("+0x", StringComparison.Ordinal);
-        if (plus >= 0 && plus + 3 < raw.Length && raw.AsSpan(plus + 3).IndexOfAnyExcept(LowerHex) < 0)
-            raw = raw[..plus];
         if (raw.StartsWith('(')) return [];
 
         var parts = raw.Split("->");
@@ -575,13 +584,14 @@ public sealed class PerfScriptFolder
 
     // Perl's \s on bytes: space, \t, \n, \v, \f, \r.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
+    private static bool IsSpace(byte b) => HotSpans.IsSpace(b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
+    // Free of branches like HotSpans.IsWord: an offset's digits and letters alternate at random.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsWord(byte b) => IsDigit(b) || b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or (byte)'_';
+    private static bool IsLowerHex(byte b) => ((uint)(b - '0') <= 9) | ((uint)(b - 'a') <= 'f' - 'a');
 
     /// <summary>
     /// <c>^(\S.+?)\s+(\d+)\/*(\d+)*\s+</c>: the command (at least two characters, the shortest that works, spaces
@@ -650,15 +660,26 @@ public sealed class PerfScriptFolder
         pc = func = dso = default;
         var a = 0;
         while (a < s.Length && IsSpace(s[a])) a++;
-        var pcEnd = a;
-        while (pcEnd < s.Length && IsWord(s[pcEnd])) pcEnd++;
+        var pcEnd = HotSpans.IndexOfNonWord(s, a);
         if (pcEnd == a) return false;
 
         // The rightmost " (" (at or after the address's end) followed by non-space characters holding a ')': greedy
-        // (.+) takes the longest symbol. Searched with the vectorized span searches, from the right.
+        // (.+) takes the longest symbol. Every frame line perf prints ends in "(dso)", so first the common case: the
+        // line ends in ')' and its last whitespace is the space of a " (". No " (" lies to the right of that one (it
+        // would hold a later space) and its tail's last ')' is the line's last byte, so it is the one the general
+        // search below would find. Otherwise that search, from the right.
         int k = -1, dsoEnd = -1;
+        if (s[^1] == (byte)')')
+        {
+            var p = HotSpans.LastIndexOfSpace(s, pcEnd);
+            if (p >= 0 && s[p] == (byte)' ' && s[p + 1] == (byte)'(')
+            {
+                k = p;
+                dsoEnd = s.Length - 1;
+            }
+        }
         var region = s[pcEnd..];
-        for (var limit = region.Length; limit >= 2;)
+        for (var limit = k < 0 ? region.Length : 0; limit >= 2;)
         {
             var rel = region[..limit].LastIndexOf(" ("u8);
             if (rel < 0) break;

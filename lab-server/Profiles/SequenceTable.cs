@@ -28,7 +28,7 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
     public ReadOnlySpan<T> this[int id] => _arena.AsSpan(_starts[id], _lengths[id]);
 
     /// <summary>
-    /// A multiply-xor hash over 8 bytes at a time (the folder hashes every line, so it has to be cheap); the table
+    /// A multiply-xor hash over 16 bytes at a time (the folder hashes every line, so it has to be cheap); the table
     /// resolves collisions, so quality matters only for probe lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -39,18 +39,35 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
     private static int Hash(ReadOnlySpan<T> first, ReadOnlySpan<T> second) =>
         Finish(Mix(Mix((ulong)(first.Length + 1 + second.Length) * 0x9E3779B97F4A7C15UL, first), second));
 
+    // Two independent multiply chains over 16 bytes at a time: a multiply waits for the one before it in its chain,
+    // so two chains hash a long frame name (a C++ signature is 200 bytes) in about half the time of one.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong h, ReadOnlySpan<T> key)
     {
         const ulong K = 0x9E3779B97F4A7C15UL;
+        const ulong K2 = 0xC2B2AE3D27D4EB4FUL;
         var bytes = MemoryMarshal.AsBytes(key);
         var words = MemoryMarshal.Cast<byte, ulong>(bytes);
-        foreach (var w in words) h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ w) * K;
+        var i = 0;
+        if (words.Length >= 2)
+        {
+            var g = h ^ K2;
+            for (; i + 1 < words.Length; i += 2)
+            {
+                h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ words[i]) * K;
+                g = (System.Numerics.BitOperations.RotateLeft(g, 23) ^ words[i + 1]) * K2;
+            }
+            h ^= System.Numerics.BitOperations.RotateLeft(g, 31);
+        }
+        if (i < words.Length) h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ words[i]) * K;
         var tail = bytes[(words.Length * 8)..];
         if (tail.Length > 0)
         {
             ulong last = 0;
-            for (var i = 0; i < tail.Length; i++) last |= (ulong)tail[i] << (8 * i);
+            // The tail's bytes as the low bytes of a word: the last 8 bytes shifted right (they overlap the last
+            // whole word), or, for a key shorter than a word, byte by byte.
+            if (bytes.Length >= sizeof(ulong)) last = MemoryMarshal.Read<ulong>(bytes[^sizeof(ulong)..]) >> (8 * (sizeof(ulong) - tail.Length));
+            else for (var j = 0; j < tail.Length; j++) last |= (ulong)tail[j] << (8 * j);
             h = (System.Numerics.BitOperations.RotateLeft(h, 23) ^ last) * K;
         }
         return h;
@@ -76,7 +93,7 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
         {
             var slot = _slots[i];
             if (slot == 0) return -1;
-            if ((slot & ~0xffffffffL) == tag && this[(int)slot - 1].SequenceEqual(key)) return (int)slot - 1;
+            if ((slot & ~0xffffffffL) == tag && HotSpans.SequenceEqual(this[(int)slot - 1], key)) return (int)slot - 1;
         }
     }
 
@@ -98,8 +115,8 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
     private bool Equals(int id, ReadOnlySpan<T> first, T separator, ReadOnlySpan<T> second)
     {
         var stored = this[id];
-        return stored.Length == first.Length + 1 + second.Length && stored[..first.Length].SequenceEqual(first)
-            && stored[first.Length].Equals(separator) && stored[(first.Length + 1)..].SequenceEqual(second);
+        return stored.Length == first.Length + 1 + second.Length && HotSpans.SequenceEqual(stored[..first.Length], first)
+            && stored[first.Length].Equals(separator) && HotSpans.SequenceEqual(stored[(first.Length + 1)..], second);
     }
 
     /// <summary>The id of <paramref name="key"/>, adding it when new.</summary>
@@ -114,7 +131,7 @@ internal sealed class SequenceTable<T> where T : unmanaged, IEquatable<T>
         {
             var slot = _slots[i];
             if (slot == 0) break;
-            if ((slot & ~0xffffffffL) == tag && this[(int)slot - 1].SequenceEqual(key)) return (int)slot - 1;
+            if ((slot & ~0xffffffffL) == tag && HotSpans.SequenceEqual(this[(int)slot - 1], key)) return (int)slot - 1;
         }
         var id = Append(key.Length);
         key.CopyTo(_arena.AsSpan(_starts[id]));

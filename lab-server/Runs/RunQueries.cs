@@ -45,6 +45,14 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols, ConsoleSt
                 .ToListAsync(ct))
             .ToDictionary(p => p.BootId, p => FoldedStacks.Summarise(p.Folded, p.Symbolized, TopFunctions));
 
+        // What retention deleted (ConsoleStorage/PruneRetentionJob), so an empty console reads as pruned.
+        var jobIds = jobs.Select(j => j.Id).ToArray();
+        var prunes = (await db.Database.SqlQuery<Pruned>($"""
+                SELECT job_id AS "JobId", console_pruned_at AS "ConsolePrunedAt", artifacts_pruned_at AS "ArtifactsPrunedAt"
+                FROM retention_prunes WHERE job_id = ANY({jobIds})
+                """).ToListAsync(ct))
+            .ToDictionary(p => p.JobId);
+
         var views = new List<JobView>(jobs.Count);
         foreach (var job in jobs
                      .OrderBy(j => j.Machine.Agent.Name, StringComparer.Ordinal)
@@ -54,7 +62,8 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols, ConsoleSt
         {
             // Symbolized at read time, so an ELF uploaded after the boot report still names the frames.
             var symbolizer = job.Boots.Any(b => b.Findings.Count > 0) ? await symbols.ForJobAsync(job.Id, ct) : null;
-            views.Add(ToView(job, symbolizer, profiles));
+            var pruned = prunes.GetValueOrDefault(job.Id);
+            views.Add(ToView(job, symbolizer, profiles) with { ConsolePrunedAt = pruned?.ConsolePrunedAt, ArtifactsPrunedAt = pruned?.ArtifactsPrunedAt });
         }
         return new RunView(run.Id, run.Repository.Name, run.Branch, run.Commit, run.PipelinePath,
             run.Outcome, run.CreatedAt, run.EndedAt, views, run.Detail, run.Kind, run.BaselineCommit, run.BaselineReason, run.Resolving);
@@ -85,4 +94,6 @@ public sealed class RunQueries(LabDbContext db, KernelSymbols symbols, ConsoleSt
             profiles.GetValueOrDefault(b.Id)))
             .ToList(),
         j.Attempt);
+
+    private sealed record Pruned(Guid JobId, DateTimeOffset? ConsolePrunedAt, DateTimeOffset? ArtifactsPrunedAt);
 }

@@ -29,6 +29,15 @@ public sealed class RunRollup(LabDbContext db)
 {
     public async Task RollUpAsync(Guid runId, DateTimeOffset now, CancellationToken ct)
     {
+        // Not the last job: another of the run's jobs is unfinished and no one is ending it (its row is not locked).
+        // Locking that row keeps it unfinished until this transaction commits, so its own end rolls the run up later.
+        // Without this, the jobs of a run ending together queued one by one on the run's row below (bench/scale).
+        if (db.Database.CurrentTransaction is not null && (await db.Database.SqlQuery<int>($"""
+                SELECT 1 AS "Value" FROM jobs WHERE run_id = {runId} AND state <> {JobStates.Ended}
+                LIMIT 1 FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct)).Count > 0)
+            return;
+
         // Lock the run so two jobs ending at once cannot both see the other still running:
         // the second waits here, then (read committed) counts with the first one's update visible.
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM runs WHERE id = {runId} FOR UPDATE", ct);

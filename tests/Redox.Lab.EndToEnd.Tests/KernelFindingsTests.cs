@@ -99,6 +99,9 @@ public sealed class KernelFindingsTests(LabFixture lab)
             Assert.Contains(";kmain;", folded, StringComparison.Ordinal);
             // The profiler keeps sampling while bootstrap runs: its user frames, named from bootstrap.elf, marked _[u].
             Assert.Contains("bootstrap;_start_[u];", folded, StringComparison.Ordinal);
+            // The boot's daemons are their own command (the process's name), their user frames named from the
+            // same bootstrap.elf; their heaps are mapped through mmap.
+            Assert.Contains(folded.Split('\n'), l => l.StartsWith("daemon;", StringComparison.Ordinal) && l.Contains(";vm_mmap;", StringComparison.Ordinal));
             // Sampling starts before memory init (the BSP alone until SMP init), so SMP init, which waits
             // milliseconds for each AP and calibrates the local APIC timer, is in the profile; before, the
             // profiler started after it.
@@ -124,7 +127,7 @@ public sealed class KernelFindingsTests(LabFixture lab)
 
         // The boot's daemons (kernel/user/init.c) start with each other's memory in use: rmm's first-fit scan
         // grows with it, p2buddy's free lists do not, so the allocator holds a larger share of the rmm boot than
-        // of the p2buddy boot (bench/profile/run.sh: 40-49% against 13-24% over 7 boots each; kernel/README.md).
+        // of the p2buddy boot (bench/profile/run.sh: 36-52% against 13-25% in two runs of 7 boots each; kernel/README.md).
         var rmmShare = AllocatorShare(await FoldedAsync(rmm), "rmm_");
         var p2buddyShare = AllocatorShare(await FoldedAsync(p2buddy), "p2buddy_");
         Assert.True(rmmShare > p2buddyShare, $"rmm {rmmShare:P1} of its boot's samples, p2buddy {p2buddyShare:P1}");

@@ -124,6 +124,9 @@ public sealed class ConsoleStorageTests(LabFixture lab)
         // Its file too, as no other row names that content.
         Assert.False(File.Exists(file));
         Assert.Equal(50, (await client.GetFromJsonAsync<List<ConsoleLine>>($"/api/jobs/{job}/console", LabFixture.Json))!.Count);
+        var kept = (await lab.RunAsync(runId)).Jobs.Single(j => j.Id == job);
+        Assert.Null(kept.ConsolePrunedAt);
+        Assert.Equal(clock.GetUtcNow(), kept.ArtifactsPrunedAt);
 
         clock.SetUtcNow(ended.Value.AddDays(366));
         await Prune().RunAsync(CancellationToken.None);
@@ -132,6 +135,9 @@ public sealed class ConsoleStorageTests(LabFixture lab)
         Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM retention_prunes WHERE job_id = '{job}' AND console_pruned_at IS NOT NULL AND artifacts_pruned_at IS NOT NULL"));
         var run = await lab.RunAsync(runId);
         Assert.Equal([0, 1], run.Jobs.Single(j => j.Id == job).Boots.Select(b => b.Index));
+        // The run says the console is gone, and since when; so does its page.
+        Assert.Equal(clock.GetUtcNow(), run.Jobs.Single(j => j.Id == job).ConsolePrunedAt);
+        Assert.Contains("console pruned by retention", await client.GetStringAsync($"/runs/{runId}"), StringComparison.Ordinal);
     }
 
     [Fact]
