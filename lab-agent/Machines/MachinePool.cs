@@ -40,8 +40,8 @@ public sealed class MachinePool : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Takes the named machine for one job; waits if a job still runs on it. The server can hand out such a job:
-    /// it claims by agent, not by idle machine (a run has one job per variant and machine, and a retry may go to
-    /// a busy machine), so a job can come for a busy machine while another one is idle.
+    /// it prefers jobs for the agent's idle machines, but when only a busy machine's jobs are queued (a run has one
+    /// job per variant and machine, and a retry goes to the same machine) it hands one of those out.
     /// </summary>
     public async Task<IDisposable> AcquireAsync(IMachine machine, CancellationToken cancellationToken)
     {

@@ -40,6 +40,10 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
     {
         var now = clock.GetUtcNow();
         // SKIP LOCKED: concurrent claimers never block on, nor both take, the same row.
+        // An agent asks while one of its machines is idle, but a job names its machine: a job for an idle machine goes
+        // first, the oldest of those, so an agent with a busy and an idle machine is not handed work it can only hold
+        // until the busy one is free (MachinePool.AcquireAsync) while the idle one's jobs wait. The agent's running
+        // jobs are few; the (state, created_at) index finds them.
         await using var cmd = dataSource.CreateCommand("""
             UPDATE jobs SET state = 'running', agent_id = $1, assigned_at = $2, lease_expires_at = $3
             WHERE id = (
@@ -47,7 +51,8 @@ public sealed class JobClaims(LabDbContext db, NpgsqlDataSource dataSource, JobW
                 WHERE j.state = 'queued' AND m.agent_id = $1 AND m.active
                   -- Machines/HEALTH.md: good machines, and unknown ones with no health check pending, take jobs.
                   AND (m.health = 'good' OR (m.health = 'unknown' AND NOT m.health_check_requested))
-                ORDER BY j.created_at, j.id
+                ORDER BY j.machine_id IN (SELECT r.machine_id FROM jobs r WHERE r.state = 'running' AND r.agent_id = $1),
+                         j.created_at, j.id
                 LIMIT 1
                 FOR UPDATE OF j SKIP LOCKED)
             RETURNING id

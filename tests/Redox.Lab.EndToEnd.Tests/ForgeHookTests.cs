@@ -140,17 +140,8 @@ public sealed class ForgeHookTests(LabFixture lab)
         return (path, value);
     }
 
-    private async Task<T> PollAsync<T>(Func<Task<T?>> probe, TimeSpan timeout)
-        where T : class
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (await probe() is { } value) return value;
-            await Task.Delay(500);
-        }
-        throw new TimeoutException($"not within {timeout}\n{lab.Diagnostics()}");
-    }
+    private Task<T> PollAsync<T>(Func<Task<T?>> probe, TimeSpan timeout)
+        where T : class => lab.PollAsync(probe, timeout, TimeSpan.FromMilliseconds(500));
 
     /// <summary>Runs a program to its end; its output (stdout then stderr: git push prints the hook's lines there).</summary>
     private static string Run(string file, string workingDirectory, params string[] args)

@@ -28,6 +28,24 @@ public static class LabApi
     public static async Task<RunView> GetRunAsync(this LabFixture lab, Guid runId) =>
         (await lab.Http.GetFromJsonAsync<RunView>($"/api/runs/{runId}", Json))!;
 
+    /// <summary>
+    /// Asks <paramref name="probe"/> every <paramref name="every"/> until it answers non-null; after
+    /// <paramref name="timeout"/> (a generous bound for QEMU under TCG on a shared machine, not a timing assertion)
+    /// fails with both processes' logs and <paramref name="more"/>.
+    /// </summary>
+    public static async Task<T> PollAsync<T>(this LabFixture lab, Func<Task<T?>> probe, TimeSpan timeout, TimeSpan every, Func<string>? more = null)
+        where T : class
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (await probe() is { } value) return value;
+            await Task.Delay(every);
+        }
+
+        throw new TimeoutException($"not there within {timeout}\n{lab.Diagnostics()}\n{more?.Invoke()}");
+    }
+
     /// <summary>Polls the run until it has an outcome; fails with both processes' logs after the timeout.</summary>
     public static async Task<RunView> WaitForRunAsync(this LabFixture lab, Guid runId, TimeSpan timeout)
     {

@@ -187,18 +187,8 @@ public sealed class VerdictsTests(LabFixture lab) : IDisposable
         await PollAsync(async () => (await lab.Http.GetFromJsonAsync<RunVerdictsView>($"/api/runs/{runId}/verdicts", LabApi.Json))?
             .Bisections.FirstOrDefault(b => b.State != "running"), TimeSpan.FromMinutes(40));
 
-    private async Task<T> PollAsync<T>(Func<Task<T?>> probe, TimeSpan timeout)
-        where T : class
-    {
-        // A generous bound for QEMU under TCG on a shared machine; not a timing assertion.
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (await probe() is { } value) return value;
-            await Task.Delay(1000);
-        }
-        throw new TimeoutException($"not there within {timeout}\n{lab.Diagnostics()}\n{_icountAgent?.Tail(60)}");
-    }
+    private Task<T> PollAsync<T>(Func<Task<T?>> probe, TimeSpan timeout)
+        where T : class => lab.PollAsync(probe, timeout, TimeSpan.FromSeconds(1), () => _icountAgent?.Tail(60) ?? "");
 
     /// <summary>The kernel Makefile of the checked-out commit with another default for BUG.</summary>
     private static string WithBugDefault(string repo, string bug)

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Redox.Lab.Contracts.Api;
 using Redox.Lab.Server.Jobs;
 using Redox.Lab.Server.Tests.Support;
 
@@ -52,5 +55,27 @@ public sealed class JobClaimsTests(LabFixture lab)
 
         Assert.False(earlyAnswer);
         Assert.Null(job);
+    }
+
+    [Fact]
+    public async Task NextAsync_OneMachineBusyOtherIdle_JobForTheIdleMachineFirst()
+    {
+        var tag = NewTag();
+        var (_, agent) = await lab.EnrolAsync("idle-first-" + tag, ["x86_64", tag]);
+        var repo = await lab.RepoWithPipelineAsync(Repo.ReferencePipelineWithTag(tag));
+        await lab.PushAsync(repo); // older jobs, all for qemu-0
+        var both = new MachinesUpdate([new MachineInfo("qemu-0", "qemu", ["x86_64", tag], 1, 256), new MachineInfo("qemu-1", "qemu", ["x86_64", tag], 1, 256)]);
+        Assert.Equal(HttpStatusCode.NoContent, (await agent.PutAsJsonAsync("/api/agent/machines", both, LabFixture.Json)).StatusCode);
+        await lab.PushAsync(repo); // newer jobs for qemu-0 and qemu-1
+
+        var first = await LabFixture.NextJobAsync(agent, 10);
+        var second = await LabFixture.NextJobAsync(agent, 10);
+        var third = await LabFixture.NextJobAsync(agent, 10);
+
+        Assert.Equal("qemu-0", first?.MachineName);
+        // qemu-0 is busy now; its older queued jobs wait for it, and qemu-1's newer one goes out.
+        Assert.Equal("qemu-1", second?.MachineName);
+        // Both busy: the oldest job still goes out (the agent holds it until its machine is free).
+        Assert.Equal("qemu-0", third?.MachineName);
     }
 }
