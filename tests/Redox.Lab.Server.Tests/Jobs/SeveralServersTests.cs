@@ -23,18 +23,24 @@ public sealed class SeveralServersTests(LabFixture lab)
     private const int RunsAfter = 3;
     private const int ConsoleLines = 60;
 
-    [Fact]
-    public async Task Jobs_OneOfTwoServersKilledMidway_EachJobRunsOnceAndNothingIsLost()
+    /// <summary>A new, migrated lab database of its own, a directory for its servers' state, and an admin token for it.</summary>
+    private async Task<(string Id, string Dir, string Connection, string Admin)> NewLabAsync(string name)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
-        var dir = Path.Combine(lab.TempDir, "several-" + id);
+        var dir = Path.Combine(lab.TempDir, $"{name}-{id}");
         Directory.CreateDirectory(dir);
-        var connection = lab.Cluster.ConnectionString("lab_several_" + id);
+        var connection = lab.Cluster.ConnectionString($"lab_{name}_{id}");
         using var output = new StringWriter();
         Assert.True(await MigrateCommand.RunAsync(["--connection", connection], output, output) == 0, output.ToString());
         var tokenFile = Path.Combine(dir, "admin-token");
         Assert.True(await CreateTokenCommand.RunAsync(["--connection", connection, "--user", "admin", "--role", "admin", "--out", tokenFile], output, output) == 0, output.ToString());
-        var admin = (await File.ReadAllTextAsync(tokenFile)).Trim();
+        return (id, dir, connection, (await File.ReadAllTextAsync(tokenFile)).Trim());
+    }
+
+    [Fact]
+    public async Task Jobs_OneOfTwoServersKilledMidway_EachJobRunsOnceAndNothingIsLost()
+    {
+        var (id, dir, connection, admin) = await NewLabAsync("several");
 
         await using var a = await ServerProcess.StartAsync(connection, Path.Combine(dir, "a"));
         await using var b = await ServerProcess.StartAsync(connection, Path.Combine(dir, "b"));
@@ -106,15 +112,7 @@ public sealed class SeveralServersTests(LabFixture lab)
     [Fact]
     public async Task ResolvePushJob_ServerRunningItKilled_OtherServerTakesItOverAfterTheInvisibility()
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var dir = Path.Combine(lab.TempDir, "takeover-" + id);
-        Directory.CreateDirectory(dir);
-        var connection = lab.Cluster.ConnectionString("lab_takeover_" + id);
-        using var output = new StringWriter();
-        Assert.True(await MigrateCommand.RunAsync(["--connection", connection], output, output) == 0, output.ToString());
-        var tokenFile = Path.Combine(dir, "admin-token");
-        Assert.True(await CreateTokenCommand.RunAsync(["--connection", connection, "--user", "admin", "--role", "admin", "--out", tokenFile], output, output) == 0, output.ToString());
-        var admin = (await File.ReadAllTextAsync(tokenFile)).Trim();
+        var (id, dir, connection, admin) = await NewLabAsync("takeover");
         // A git remote that accepts and never answers: the push's resolution runs (Processing) until its bound, 10 minutes here.
         using var remote = new SilentRemote();
         string[] settings = ["--Lab:JobInvisibilitySeconds", "5", "--Lab:Git:ProcessTimeoutSeconds", "600", "--Lab:Git:TotalTimeoutSeconds", "600"];
