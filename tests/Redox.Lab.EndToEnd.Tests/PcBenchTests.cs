@@ -205,7 +205,12 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         var retry = Assert.Single(run.Jobs, j => j.Attempt == 2);
         Assert.NotEqual("pc-pdu", retry.Machine);
         Assert.Equal(Outcome.Passed, retry.Outcome);
-        Assert.All(passed, j => Assert.Equal(["entry", "kmain-done"], j.Boots.Single().Stages.Select(s => s.Name)));
+        // pc-ipmi's console is the simulated BMC's SoL: ipmi_sim attaches it to the PC's COM1 (a telnet server that
+        // drops output while no one is connected) when the session activates, and seconds later when the PC was off
+        // then; what the PC printed meanwhile, its first marker included, never reaches the BMC (seen: SoL operational
+        // 6.4 s after power-on, as the PC fetched its files). Its boot must reach kmain-done; the others see both stages.
+        Assert.All(passed.Where(j => j.Machine != "pc-ipmi"), j => Assert.Equal(["entry", "kmain-done"], j.Boots.Single().Stages.Select(s => s.Name)));
+        Assert.All(passed.Where(j => j.Machine == "pc-ipmi"), j => Assert.Equal("kmain-done", j.Boots.Single().Stages.Select(s => s.Name).Last()));
         foreach (var job in passed)
             Assert.Contains(await lab.GetConsoleAsync(job.Id), l => l.Text.StartsWith("lab: boot delivered", StringComparison.Ordinal));
         Assert.Contains(await lab.GetConsoleAsync(failed.Id), l => l.Text.Contains("lost at", StringComparison.Ordinal));
