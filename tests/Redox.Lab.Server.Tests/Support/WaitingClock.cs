@@ -18,7 +18,9 @@ public sealed class WaitingClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
     }
 
     /// <summary>Completes when the next timer not yet waited for has been made.</summary>
-    public Task NextTimerAsync(TimeSpan timeout) => _timers.WaitAsync(timeout).ContinueWith(
-        t => t.Result ? Task.CompletedTask : Task.FromException(new TimeoutException($"no timer made within {timeout}")),
-        TaskScheduler.Default).Unwrap();
+    public async Task NextTimerAsync(TimeSpan timeout)
+    {
+        if (!await _timers.WaitAsync(timeout))
+            throw new TimeoutException($"no timer made within {timeout}");
+    }
 }
