@@ -5,8 +5,8 @@ using Redox.Lab.Server.Data;
 
 namespace Redox.Lab.Server.Profiles;
 
-/// <summary>One profile's folded stacks and what to call it.</summary>
-public sealed record LoadedProfile(string Label, string Folded);
+/// <summary>One profile's folded stacks, what to call it, and which stored profile it is (<c>boot:JOB:INDEX</c> or <c>import:ID</c>).</summary>
+public sealed record LoadedProfile(string Label, string Folded, string Key);
 
 /// <summary>
 /// Finds profiles by reference, one or a group:
@@ -16,14 +16,39 @@ public sealed record LoadedProfile(string Label, string Folded);
 /// run's commit and <c>baseline:{runId}:{variant}</c> of its baseline commit, each with the run's pipeline and
 /// variant on the machines the run's jobs of that variant used, from every run but calibrations (the push, its
 /// baseline and extra boots, bisection steps), as the verdicts count them (<c>SampleQueries.OfCommitAsync</c>).
+/// Several references separated by commas are one group: every profile they name, each once (a boot two of them
+/// name is one observation, not two), so boots or uploads can be compared as sets however they were recorded.
 /// </summary>
 public sealed class ProfileLibrary(LabDbContext db)
 {
+    /// <summary>At most this many references in one comma-separated group (a hundred uploads' references fit in Kestrel's 8 KiB request line).</summary>
+    public const int MaxGroupReferences = 100;
+
     /// <summary>The profiles <paramref name="reference"/> names (none: it names nothing with a profile).</summary>
-    /// <exception cref="FormatException">Not a reference.</exception>
+    /// <exception cref="FormatException">Not a reference, or a group of too many.</exception>
+    /// <exception cref="KeyNotFoundException">A reference in a group names no profile.</exception>
     public async Task<IReadOnlyList<LoadedProfile>> LoadAsync(string reference, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(reference);
+        var references = reference.Split(',');
+        if (references.Length == 1) return await LoadOneAsync(reference, ct);
+        if (references.Length > MaxGroupReferences)
+            throw new FormatException($"a group has {references.Length} references; at most {MaxGroupReferences}");
+        var group = new List<LoadedProfile>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? missing = null;
+        foreach (var one in references)
+        {
+            // Every reference is read before a missing one is reported: a malformed one is the clearer error.
+            var profiles = await LoadOneAsync(one, ct);
+            if (profiles.Count == 0) missing ??= one;
+            group.AddRange(profiles.Where(p => seen.Add(p.Key)));
+        }
+        return missing is null ? group : throw new KeyNotFoundException($"{missing} names no profile");
+    }
+
+    private async Task<IReadOnlyList<LoadedProfile>> LoadOneAsync(string reference, CancellationToken ct)
+    {
         var parts = reference.Split(':');
         switch (parts)
         {
@@ -38,9 +63,9 @@ public sealed class ProfileLibrary(LabDbContext db)
                 return await SideAsync(runId, variant, side == "baseline", ct);
             case ["import", var id] when Guid.TryParse(id, out var importId):
                 return await db.Set<ImportedProfileRow>().AsNoTracking().Where(p => p.Id == importId)
-                    .Select(p => new LoadedProfile(p.Name, p.Folded)).ToListAsync(ct);
+                    .Select(p => new LoadedProfile(p.Name, p.Folded, "import:" + p.Id)).ToListAsync(ct);
             default:
-                throw new FormatException($"'{reference}' is not a profile reference (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID)");
+                throw new FormatException($"'{reference}' is not a profile reference (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID; several separated by commas for a group)");
         }
     }
 
@@ -63,7 +88,8 @@ public sealed class ProfileLibrary(LabDbContext db)
             .OrderBy(b => b.JobId).ThenBy(b => b.Index)
             .Select(b => new { b.JobId, b.Index, b.Profile!.Folded })
             .ToListAsync(ct);
-        return rows.Select(r => new LoadedProfile($"boot {r.Index} of job {r.JobId.ToString()[..8]}", r.Folded)).ToList();
+        return rows.Select(r => new LoadedProfile($"boot {r.Index} of job {r.JobId.ToString()[..8]}", r.Folded,
+            string.Create(CultureInfo.InvariantCulture, $"boot:{r.JobId}:{r.Index}"))).ToList();
     }
 
     /// <summary>Several profiles as one: the counts of identical stacks summed, sorted as the folder sorts.</summary>

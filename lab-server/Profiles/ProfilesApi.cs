@@ -48,7 +48,7 @@ public static class ProfilesApi
         ProfileLibrary library, string? reference, string parameter, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(reference))
-            return (null, TypedResults.Problem(statusCode: 400, title: "Missing profile", detail: $"{parameter} is required (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID)"));
+            return (null, TypedResults.Problem(statusCode: 400, title: "Missing profile", detail: $"{parameter} is required (boot:JOB:INDEX, job:JOB, run:RUN:VARIANT, candidate:RUN:VARIANT, baseline:RUN:VARIANT or import:ID; several separated by commas for a group)"));
         try
         {
             var profiles = await library.LoadAsync(reference, ct);
@@ -59,6 +59,10 @@ public static class ProfilesApi
         catch (FormatException ex)
         {
             return (null, TypedResults.Problem(statusCode: 400, title: "Invalid profile reference", detail: ex.Message));
+        }
+        catch (KeyNotFoundException ex)
+        {
+            return (null, TypedResults.Problem(statusCode: 404, title: "Not found", detail: ex.Message));
         }
     }
 
@@ -194,8 +198,12 @@ public static class ProfilesApi
         return sb.ToString();
     }
 
-    private static string FileName(string reference) =>
-        string.Concat(reference.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
+    /// <summary>A download's file name: the reference with every other character a dash; a group's cut to its first references.</summary>
+    private static string FileName(string reference)
+    {
+        var name = string.Concat(reference.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
+        return name.Length <= 120 ? name : string.Concat(name.AsSpan(0, 120), "-group");
+    }
 
     /// <summary>Lets the synchronous folder read a request body (Kestrel forbids synchronous reads): each read waits on an async one.</summary>
     private sealed class BufferedReadStream(Stream inner) : Stream

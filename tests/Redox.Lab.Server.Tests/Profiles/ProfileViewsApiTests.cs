@@ -199,12 +199,66 @@ public sealed class ProfileViewsApiTests(LabFixture lab)
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Diff_CommaSeparatedUploads_EachUploadOneObservationOnce()
+    {
+        var runId = await lab.InsertRunAsync("name: imported\n", T0);
+        using var client = lab.Client();
+        // Five uploads a side, as profiles recorded elsewhere: the allocator in 40..44 of 100 samples against 10..14.
+        var before = new List<string>();
+        var after = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            before.Add((await ImportAsync(client, runId, $"rmm {i}", "folded", $"kernel;kmain;alloc {40 + i}\nkernel;kmain {60 - i}\n")).Ref);
+            after.Add((await ImportAsync(client, runId, $"p2buddy {i}", "folded", $"kernel;kmain;alloc {10 + i}\nkernel;kmain {90 - i}\n")).Ref);
+        }
+        // The first upload named twice still counts once.
+        var baseGroup = string.Join(',', before.Append(before[0]));
+
+        var diff = (await client.GetFromJsonAsync<ProfileDiff>($"/api/profiles/diff?base={baseGroup}&head={string.Join(',', after)}", Json))!;
+        var folded = await client.GetStringAsync($"/api/profiles/folded?profile={baseGroup}");
+
+        Assert.Equal(5, diff.BaseProfiles);
+        Assert.Equal(5, diff.HeadProfiles);
+        var alloc = Assert.Single(diff.Frames, f => f.Name == "alloc");
+        Assert.True(alloc.Significant, $"p={alloc.P} adjusted={alloc.AdjustedP}");
+        Assert.Equal([0.40, 0.41, 0.42, 0.43, 0.44], alloc.BaseTotals!.Order().Select(v => Math.Round(v, 9)));
+        Assert.Equal("kernel;kmain 290\nkernel;kmain;alloc 210\n", folded); // summed over the five, not six
+    }
+
+    [Fact]
+    public async Task Views_GroupNamingAnUnknownProfile_NotFoundNamingIt()
+    {
+        var runId = await lab.InsertRunAsync("name: imported\n", T0);
+        using var client = lab.Client();
+        var known = await ImportAsync(client, runId, "one", "folded", "kernel;kmain 1\n");
+        var unknown = $"import:{Guid.NewGuid()}";
+
+        var response = await client.GetAsync($"/api/profiles/flamegraph?profile={known.Ref},{unknown}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains(unknown, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Views_GroupOfTooManyReferences_BadRequest()
+    {
+        using var client = lab.Client();
+        var group = string.Join(',', Enumerable.Repeat("job:x", ProfileLibrary.MaxGroupReferences + 1));
+
+        var response = await client.GetAsync($"/api/profiles/flamegraph?profile={group}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"at most {ProfileLibrary.MaxGroupReferences}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/api/profiles/flamegraph?profile=nonsense", HttpStatusCode.BadRequest)]
     [InlineData("/api/profiles/flamegraph", HttpStatusCode.BadRequest)]
     [InlineData("/api/profiles/folded?profile=import:0190b8a0-0000-7000-8000-000000000000", HttpStatusCode.NotFound)]
     [InlineData("/api/profiles/diff?base=job:0190b8a0-0000-7000-8000-000000000000&head=job:0190b8a0-0000-7000-8000-000000000000", HttpStatusCode.NotFound)]
     [InlineData("/api/profiles/diff?base=job:x", HttpStatusCode.BadRequest)]
+    [InlineData("/api/profiles/flamegraph?profile=import:0190b8a0-0000-7000-8000-000000000000,nonsense", HttpStatusCode.BadRequest)]
     public async Task Views_BadOrUnknownReferences_ClearErrors(string url, HttpStatusCode expected)
     {
         using var client = lab.Client();
