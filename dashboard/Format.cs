@@ -27,5 +27,12 @@ public static class Format
         _ => $"{(int)d.TotalHours} h {d.Minutes} min",
     };
 
+    /// <summary>A profile reference as a page shows it: a comma-separated group by its first reference and the count.</summary>
+    public static string ProfileReference(string reference)
+    {
+        var parts = reference.Split(',');
+        return parts.Length == 1 ? reference : $"{parts[0]} and {Plural(parts.Length - 1, "more reference")}";
+    }
+
     public static string Plural(long n, string noun) => n == 1 ? $"1 {noun}" : $"{Int(n)} {noun}s";
 }

@@ -44,26 +44,43 @@ public sealed class ProfilePagesTests(DashboardFixture lab)
         await DashboardFixture.ScreenshotAsync(page, "12-profile-diff-redox-p2buddy");
     }
 
-    [Fact]
-    public async Task DiffPage_ReferenceKernelRmmAgainstP2buddy_RmmAllocOnTheBaseSideOnly()
+    /// <summary>Uploads the ten profiled boots of one allocator (Profiles/ReferenceKernel/README.md) and returns them as one group.</summary>
+    private async Task<string> ImportBootsAsync(string allocator)
     {
-        // One profiled boot of each allocator (Profiles/ReferenceKernel/README.md): NMI samples, kernel and bootstrap's ring 3.
-        var rmm = await ImportAsync("reference kernel, rmm", "reference-kernel-rmm.folded");
-        var p2buddy = await ImportAsync("reference kernel, p2buddy", "reference-kernel-p2buddy.folded");
+        var refs = new List<string>();
+        for (var boot = 1; boot <= 10; boot++)
+            refs.Add(await ImportAsync($"reference kernel, {allocator}, boot {boot}", $"reference-kernel-{allocator}-boot{boot:00}.folded"));
+        return string.Join(',', refs);
+    }
+
+    [Fact]
+    public async Task DiffPage_TenRmmBootsAgainstTenP2buddyBoots_AllocatorsMarkedBeyondNoise()
+    {
+        // Real profiled boots of the reference kernel, NMI samples of the kernel and of bootstrap's and the daemons' ring 3.
+        var rmm = await ImportBootsAsync("rmm");
+        var p2buddy = await ImportBootsAsync("p2buddy");
         var page = await lab.PageAsync();
 
         await page.GotoAsync($"/profiles/diff?base={rmm}&head={p2buddy}");
 
-        var row = page.Locator("table.diff-frames tbody tr", new() { Has = page.Locator("td.frame-name", new() { HasTextString = "rmm_alloc" }) });
-        await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("4.2%");
-        await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("0.0%");
-        await Assertions.Expect(page.Locator("table.diff-frames td.frame-name", new() { HasTextString = "p2buddy_free" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("p.sub").First).ToContainTextAsync("and 9 more references (10 profile(s)");
+        // Each variant links one allocator: rmm's functions are on the base side only, p2buddy's on the head side only,
+        // and in every boot of their side, which no boot-to-boot spread explains.
+        var rmmAlloc = page.Locator("table.diff-frames tbody tr", new() { Has = page.Locator("td.frame-name", new() { HasTextString = "rmm_alloc" }) });
+        await Assertions.Expect(rmmAlloc).ToHaveClassAsync("significant");
+        await Assertions.Expect(rmmAlloc.Locator("td").Nth(2)).ToHaveTextAsync("0.0%");
+        await Assertions.Expect(rmmAlloc.Locator("td").Last).ToHaveTextAsync("beyond noise");
+        var p2buddyFree = page.Locator("table.diff-frames tbody tr", new() { Has = page.Locator("td.frame-name", new() { HasTextString = "p2buddy_free" }) });
+        await Assertions.Expect(p2buddyFree).ToHaveClassAsync("significant");
+        await Assertions.Expect(p2buddyFree.Locator("td").Nth(1)).ToHaveTextAsync("0.0%");
+        // Not everything is marked: functions seen in a few boots of either side stay within the noise.
+        Assert.True(await page.Locator("table.diff-frames tbody tr:not(.significant)").CountAsync() > 0);
         await DashboardFixture.ScreenshotAsync(page, "12-profile-diff-reference-kernel-rmm-p2buddy");
 
         await page.GotoAsync($"/profiles/flamegraph?profile={p2buddy}");
         await page.Locator(".flame-search").FillAsync("_[u]");
-        // Bootstrap's own frames: the NMI interrupted ring 3 too.
-        await Assertions.Expect(page.Locator(".flamegraph .frame.hit", new() { HasTextString = "bench_syscalls_[u]" }).First).ToBeVisibleAsync();
+        // The daemons' own frames: the NMI interrupted ring 3 too.
+        await Assertions.Expect(page.Locator(".flamegraph .frame.hit", new() { HasTextString = "daemon_main_[u]" }).First).ToBeVisibleAsync();
         await DashboardFixture.ScreenshotAsync(page, "12-profile-flamegraph-reference-kernel-p2buddy");
         Assert.Empty(lab.Errors);
     }
