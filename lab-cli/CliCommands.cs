@@ -199,27 +199,46 @@ public static class CliCommands
         return ExitCodes.Ok;
     }
 
-    public static async Task<int> ImportProfileAsync(Cli cli, FileInfo file, Guid run, string? name, string? format, CancellationToken ct)
+    /// <summary>
+    /// Uploads each file as a profile of the run. With several files, <paramref name="name"/> (if given) is each upload's
+    /// name before its file's, and the group of them all is printed too: a reference to compare them as a set of boots.
+    /// </summary>
+    public static async Task<int> ImportProfileAsync(Cli cli, IReadOnlyList<FileInfo> files, Guid run, string? name, string? format, CancellationToken ct)
     {
-        if (!file.Exists) throw new CliUsageException($"no file {file.FullName}");
-        format ??= file.Name.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script";
-        name ??= file.Name;
+        foreach (var missing in files.Where(f => !f.Exists))
+            throw new CliUsageException($"no file {missing.FullName}");
+        var views = new List<ImportedProfileView>(files.Count);
+        foreach (var file in files)
+        {
+            var fileFormat = format ?? (file.Name.EndsWith(".folded", StringComparison.OrdinalIgnoreCase) ? "folded" : "perf-script");
+            var fileName = name is null ? file.Name : files.Count == 1 ? name : $"{name}, {file.Name}";
+            var view = await ImportOneAsync(cli, file, run, fileName, fileFormat, ct);
+            views.Add(view);
+            if (cli.Json) continue;
+            cli.Out.WriteLine($"{view.Ref}: {TerminalText.Clean(view.Name)}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
+        }
+        if (cli.Json)
+        {
+            if (views.Count == 1) cli.WriteJson(views[0]);
+            else cli.WriteJson(views);
+            return ExitCodes.Ok;
+        }
+        var reference = string.Join(',', views.Select(v => v.Ref));
+        if (views.Count > 1) cli.Out.WriteLine($"group of {views.Count}: {reference}");
+        cli.Out.WriteLine($"  flamegraph: {new Uri(cli.Http.BaseAddress!, $"/profiles/flamegraph?profile={reference}")}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<ImportedProfileView> ImportOneAsync(Cli cli, FileInfo file, Guid run, string name, string format, CancellationToken ct)
+    {
         await using var stream = file.OpenRead();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{run}/profiles?name={Uri.EscapeDataString(name)}&format={format}")
         {
             Content = new StreamContent(stream) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" } } },
         };
         // An upload of a large perf-script file may take longer than a minute.
-        using var response = await cli.SendAsync(request, "import", ct, TimeSpan.FromMinutes(30));
-        var view = (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Cli.JsonOptions, ct))!;
-        if (cli.Json)
-        {
-            cli.WriteJson(view);
-            return ExitCodes.Ok;
-        }
-        cli.Out.WriteLine($"{view.Ref}: {TerminalText.Clean(view.Name)}, {view.Samples} samples, {view.Stacks} stacks" + (view.SkippedLines > 0 ? $", {view.SkippedLines} lines skipped" : ""));
-        cli.Out.WriteLine($"  flamegraph: {new Uri(cli.Http.BaseAddress!, $"/profiles/flamegraph?profile={view.Ref}")}");
-        return ExitCodes.Ok;
+        using var response = await cli.SendAsync(request, $"import {file.Name}", ct, TimeSpan.FromMinutes(30));
+        return (await response.Content.ReadFromJsonAsync<ImportedProfileView>(Cli.JsonOptions, ct))!;
     }
 
     /// <summary>0 passed without regression; 1 the kernel failed, regressed or has a new bug; 3 the lab could not tell.</summary>

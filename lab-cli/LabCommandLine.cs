@@ -59,12 +59,12 @@ public static class LabCommandLine
         var cancelCommand = new Command("cancel", "Cancel a run: queued jobs at once, running ones at their next heartbeat") { runArg };
         Bind(cancelCommand, stdout, stderr, (cli, r, ct) => CliCommands.CancelAsync(cli, r.GetValue(runArg), ct));
 
-        var file = new Argument<FileInfo>("file") { Description = "Folded stacks (.folded) or perf-script text" };
+        var file = new Argument<FileInfo[]>("files") { Description = "Folded stacks (.folded) or perf-script text; several: one upload each, and their group", Arity = ArgumentArity.OneOrMore };
         var profileRun = new Option<Guid>("--run") { Description = "The run to attach it to", Required = true };
-        var profileName = new Option<string?>("--name") { Description = "Name (default: the file's name)" };
+        var profileName = new Option<string?>("--name") { Description = "Name (default: the file's name; with several files, put before each file's name)" };
         var format = new Option<string?>("--format") { Description = "folded or perf-script (default: by extension)" };
         format.AcceptOnlyFromAmong("folded", "perf-script");
-        var import = new Command("import-profile", "Upload a profile recorded elsewhere to a run") { file, profileRun, profileName, format };
+        var import = new Command("import-profile", "Upload profiles recorded elsewhere to a run") { file, profileRun, profileName, format };
         Bind(import, stdout, stderr, (cli, r, ct) => CliCommands.ImportProfileAsync(cli, r.GetValue(file)!, r.GetValue(profileRun), r.GetValue(profileName), r.GetValue(format), ct));
 
         root.Subcommands.Add(push);

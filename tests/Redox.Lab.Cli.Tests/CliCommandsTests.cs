@@ -42,6 +42,70 @@ public sealed class CliCommandsTests
         Assert.Equal(3, lab.VerdictRequests);
     }
 
+    [Fact]
+    public async Task ImportProfileAsync_SeveralFiles_EachUploadedAndTheirGroupPrinted()
+    {
+        var dir = Directory.CreateTempSubdirectory("lab-cli-import-");
+        try
+        {
+            var files = new[] { "boot1.folded", "boot2.folded" }.Select(n => new FileInfo(Path.Combine(dir.FullName, n))).ToList();
+            foreach (var f in files) await File.WriteAllTextAsync(f.FullName, "kernel;kmain 3\n");
+            var lab = new ImportLab();
+            using var http = new HttpClient(lab) { BaseAddress = new Uri("http://lab.test") };
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+
+            var code = await CliCommands.ImportProfileAsync(new Cli(http, stdout, stderr, Json: false, new FakeTimeProvider()), files, RunId, "rmm", null, CancellationToken.None);
+
+            Assert.Equal(ExitCodes.Ok, code);
+            Assert.Equal(["rmm, boot1.folded", "rmm, boot2.folded"], lab.Names);
+            Assert.Equal(["folded", "folded"], lab.Formats);
+            var printed = stdout.ToString();
+            Assert.Contains("import:1: rmm, boot1.folded, 3 samples, 1 stacks", printed, StringComparison.Ordinal);
+            Assert.Contains("group of 2: import:1,import:2", printed, StringComparison.Ordinal);
+            Assert.Contains("/profiles/flamegraph?profile=import:1,import:2", printed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ImportProfileAsync_OneFileMissing_NothingUploaded()
+    {
+        var lab = new ImportLab();
+        using var http = new HttpClient(lab) { BaseAddress = new Uri("http://lab.test") };
+        var existing = new FileInfo(typeof(CliCommandsTests).Assembly.Location);
+        var missing = new FileInfo(Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid()}.folded"));
+
+        await Assert.ThrowsAsync<CliUsageException>(() =>
+            CliCommands.ImportProfileAsync(new Cli(http, TextWriter.Null, TextWriter.Null, Json: false, new FakeTimeProvider()), [existing, missing], RunId, null, null, CancellationToken.None));
+
+        Assert.Empty(lab.Names);
+    }
+
+    /// <summary>The upload route: answers each upload as created, numbering them import:1, import:2, ...</summary>
+    private sealed class ImportLab : HttpMessageHandler
+    {
+        public List<string> Names { get; } = [];
+        public List<string> Formats { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Assert.Equal(HttpMethod.Post, request.Method);
+            Assert.Equal($"/api/runs/{RunId}/profiles", request.RequestUri!.AbsolutePath);
+            var query = System.Web.HttpUtility.ParseQueryString(request.RequestUri.Query);
+            Names.Add(query["name"]!);
+            Formats.Add(query["format"]!);
+            var view = new ImportedProfileView(Guid.NewGuid(), RunId, query["name"]!, query["format"]!, 3, 1, 0, null, DateTimeOffset.UnixEpoch, $"import:{Names.Count}");
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.Created)
+            {
+                Content = new StringContent(JsonSerializer.Serialize(view, Cli.JsonOptions), Encoding.UTF8, "application/json"),
+            });
+        }
+    }
+
     /// <summary>The lab's API as <c>lab watch</c> reads it: the run's event stream, the run, and its verdicts in the given order.</summary>
     private sealed class FakeLab(params RunVerdictsView[] verdicts) : HttpMessageHandler
     {
