@@ -127,7 +127,7 @@ public sealed class KernelFindingsTests(LabFixture lab)
 
         // The boot's daemons (kernel/user/init.c) start with each other's memory in use: rmm's first-fit scan
         // grows with it, p2buddy's free lists do not, so the allocator holds a larger share of the rmm boot than
-        // of the p2buddy boot (bench/profile/run.sh: 36-52% against 13-25% in two runs of 7 boots each; kernel/README.md).
+        // of the p2buddy boot (bench/profile/run.sh, 10 boots each: 42-61% against 23-36%; kernel/README.md).
         var rmmShare = AllocatorShare(await FoldedAsync(rmm), "rmm_");
         var p2buddyShare = AllocatorShare(await FoldedAsync(p2buddy), "p2buddy_");
         Assert.True(rmmShare > p2buddyShare, $"rmm {rmmShare:P1} of its boot's samples, p2buddy {p2buddyShare:P1}");
