@@ -59,9 +59,12 @@ public sealed class BootFirmware(IOptions<BootOptions> options, IOptions<AgentOp
         log.LogInformation("GRUB network image {Path} fetches its configuration from {Server}/grub/<mac>.cfg", output, server);
     }
 
-    /// <summary>Runs inside GRUB: make sure the network is up, then load this PC's configuration.</summary>
+    /// <summary>
+    /// Runs inside GRUB: load this PC's configuration, named by the MAC address of the interface the firmware booted
+    /// from (<c>efinet</c> configures it from the firmware's own DHCP answer). GRUB runs an embedded configuration with
+    /// its rescue parser, before normal mode: no <c>if</c> (a line with one printed "Unknown command `if'" and did nothing).
+    /// </summary>
     public static string GrubEmbeddedConfig(string server) => $$"""
-        if [ -z "$net_default_mac" ]; then net_bootp; fi
         configfile {{server}}/grub/${net_default_mac}.cfg
         echo "Redox Lab: cannot fetch {{server}}/grub/${net_default_mac}.cfg"
         sleep 10
