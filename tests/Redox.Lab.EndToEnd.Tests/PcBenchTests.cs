@@ -201,7 +201,13 @@ public sealed class PcBenchTests(LabFixture lab) : IAsyncLifetime
         Assert.Contains("console", failed.Detail, StringComparison.Ordinal);
         Assert.True(run.Outcome == Outcome.Passed, detail);
         var passed = run.Jobs.Where(j => j.Outcome == Outcome.Passed).ToList();
-        Assert.Equal(["pc-ipmi", "pc-uefi"], passed.Where(j => j.Attempt == 1).Select(j => j.Machine).Order());
+        if (!passed.Where(j => j.Attempt == 1).Select(j => j.Machine).Order().SequenceEqual(["pc-ipmi", "pc-uefi"]))
+        {
+            var consoles = new System.Text.StringBuilder();
+            foreach (var job in run.Jobs.Where(j => j.Outcome != Outcome.Passed && j.Id != failed.Id))
+                consoles.Append($"--- {job.Machine}#{job.Attempt} console\n").AppendJoin('\n', (await lab.GetConsoleAsync(job.Id)).TakeLast(60).Select(l => l.Text)).Append('\n');
+            Assert.Fail($"first attempts that passed: {string.Join(", ", passed.Where(j => j.Attempt == 1).Select(j => j.Machine))}\n{consoles}{detail}");
+        }
         var retry = Assert.Single(run.Jobs, j => j.Attempt == 2);
         Assert.NotEqual("pc-pdu", retry.Machine);
         Assert.Equal(Outcome.Passed, retry.Outcome);
