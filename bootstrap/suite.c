@@ -115,8 +115,35 @@ static struct {
     volatile unsigned arrived, sense;
     volatile uint64_t counter, bad, first_bad;
     volatile uint64_t cpus_seen;
+    volatile uint64_t cpu_of[MAX_THREADS];  /* each thread's CPU + 1 while spreading */
+    unsigned want_cpus;                     /* distinct CPUs to spread over */
     int remap_errors;
 } tlb;
+
+#define TLB_SPREAD_NS   (5000 * MS)     /* the longest a thread spins in spread() */
+
+/* Before the rounds, the threads on distinct CPUs: one CPU running them
+ * all in turn (a host that starves the other vCPU lets the threads start
+ * and yield there) finds no stale translation, and the test passed then
+ * without testing anything. Each thread spins without yielding, noting
+ * its CPU, until the threads are seen on want_cpus distinct CPUs or
+ * TLB_SPREAD_NS passed; the detail's cpus_used tells which. */
+static void spread(unsigned me)
+{
+    uint64_t t0 = sys_clock(CLOCK_MONOTONIC_NS);
+
+    for (;;) {
+        uint64_t cpu = (uint64_t)sys_info(INFO_CPU), seen = 0;
+        tlb.cpu_of[me] = cpu + 1;
+        __atomic_fetch_or(&tlb.cpus_seen, BIT(cpu), __ATOMIC_RELAXED);
+        for (unsigned i = 0; i < tlb.n; i++)
+            if (tlb.cpu_of[i])
+                seen |= BIT(tlb.cpu_of[i] - 1);
+        if (popcount(seen) >= tlb.want_cpus ||
+            sys_clock(CLOCK_MONOTONIC_NS) - t0 > TLB_SPREAD_NS)
+            return;
+    }
+}
 
 /* Sense-reversing spin barrier; spinning yields (another thread may share
  * the CPU) but never blocks: blocking would reload CR3 and hide stale
@@ -137,7 +164,7 @@ static void tlb_worker(void *arg)
 {
     unsigned me = (unsigned)(uintptr_t)arg, sense = 0;
 
-    __atomic_fetch_or(&tlb.cpus_seen, BIT(sys_info(INFO_CPU)), __ATOMIC_RELAXED);
+    spread(me);
     barrier(&sense);
     for (uint64_t r = 0; r < tlb.rounds; r++) {
         if (r % tlb.n == me) {
@@ -168,6 +195,9 @@ static void test_tlb(void)
     /* Past 4 threads, fewer rounds: every barrier waits for all vCPUs,
      * and the CI host has 2 cores (8 threads x 256 rounds took 32 s). */
     tlb.rounds = tlb.n <= 4 ? TLB_ITERS : (uint64_t)TLB_ITERS * 4 / tlb.n;
+    tlb.want_cpus = ncpu < tlb.n ? (unsigned)ncpu : tlb.n;
+    for (unsigned i = 0; i < MAX_THREADS; i++)
+        tlb.cpu_of[i] = 0;
     int64_t page = sys_mmap(0, 4096, 0);
     tlb.page = (volatile uint64_t *)(uintptr_t)page;
     for (unsigned i = 0; page > 0 && i < tlb.n; i++)
